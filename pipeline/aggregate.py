@@ -1,0 +1,285 @@
+"""Group statistics per post, owner or author: how much of the engagement looks fake.
+
+A flagged share comes with a Wilson 95% interval. When the classifier's error rates are known,
+the share is also corrected for misclassification (Rogan & Gladen 1978) with the Lang &
+Reiczigel (2014) interval, which carries the uncertainty of the measured sensitivity and
+specificity too. docs/statistics.md has the formulas and sources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+
+GROUP_KEYS = {"post": "post_id", "owner": "post_owner", "author": "author"}
+NOT_ENOUGH = "not enough comments"
+NO_RATES = "no error rates: corrected share not computed"
+USELESS_TEST = "sensitivity + specificity - 1 <= 0: the classifier is no better than chance"
+_HIDDEN_WHEN_SMALL = (
+    "n_flagged",
+    "flagged_share",
+    "wilson_lo",
+    "wilson_hi",
+    "corrected_share",
+    "corrected_lo",
+    "corrected_hi",
+    "copy_paste_share",
+    "n_clusters",
+    "top_cluster_id",
+)
+
+
+@dataclass(frozen=True)
+class AggregateConfig:
+    # Below this a share's 95% interval is wider than +-0.2 and reads as noise in a report.
+    min_n: int = 20
+    z: float = 1.96
+
+    def __post_init__(self) -> None:
+        if self.min_n < 1:
+            raise ValueError(f"aggregate.min_n must be >= 1, got {self.min_n}")
+        if not 0 < self.z < 10:
+            raise ValueError(f"aggregate.z must be a normal quantile such as 1.96, got {self.z}")
+
+
+DEFAULTS = AggregateConfig()
+
+
+@dataclass(frozen=True)
+class ErrorRates:
+    """Classifier sensitivity/specificity measured on n_pos spam and n_neg genuine comments."""
+
+    sensitivity: float
+    specificity: float
+    n_pos: int
+    n_neg: int
+
+    def __post_init__(self) -> None:
+        for name in ("sensitivity", "specificity"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"error_rates.{name} must be in [0, 1], got {getattr(self, name)}")
+        for name in ("n_pos", "n_neg"):
+            if int(getattr(self, name)) < 1:
+                raise ValueError(f"error_rates.{name} must be >= 1 evaluated comments")
+
+    @classmethod
+    def from_manifest(cls, manifest: Mapping[str, Any]) -> ErrorRates:
+        """From a model manifest's "error_rates": {sensitivity, specificity, n_pos, n_neg}."""
+        raw = manifest.get("error_rates")
+        keys = ("sensitivity", "specificity", "n_pos", "n_neg")
+        if not isinstance(raw, Mapping) or any(k not in raw for k in keys):
+            raise ValueError(f'model manifest needs "error_rates" with keys {", ".join(keys)}')
+        return cls(
+            float(raw["sensitivity"]),
+            float(raw["specificity"]),
+            int(raw["n_pos"]),
+            int(raw["n_neg"]),
+        )
+
+
+class Prevalence(NamedTuple):
+    estimate: float
+    lo: float
+    hi: float
+    note: str
+
+
+def wilson_interval(k: float, n: float, z: float = DEFAULTS.z) -> tuple[float, float]:
+    """Wilson score interval for k successes in n trials; (nan, nan) when n == 0."""
+    lo, hi = wilson_arrays(np.array([k]), np.array([n]), z)
+    return float(lo[0]), float(hi[0])
+
+
+def wilson_arrays(k: Any, n: Any, z: float = DEFAULTS.z) -> tuple[np.ndarray, np.ndarray]:
+    """Vectorised Wilson interval; NaN where n <= 0 or k is outside [0, n]."""
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    valid = (n > 0) & (k >= 0) & (k <= n)
+    n_safe = np.where(valid, n, 1.0)
+    p, z2 = np.where(valid, k, 0.0) / n_safe, z * z
+    denom = 1 + z2 / n_safe
+    centre = (p + z2 / (2 * n_safe)) / denom
+    half = z * np.sqrt(p * (1 - p) / n_safe + z2 / (4 * n_safe**2)) / denom
+    # Clip only float round-off: k = 0 gives centre == half exactly in real arithmetic.
+    lo, hi = np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    return np.where(valid, lo, np.nan), np.where(valid, hi, np.nan)
+
+
+def corrected_prevalence(
+    k: float,
+    n: float,
+    sensitivity: float,
+    specificity: float,
+    se_n: int,
+    sp_n: int,
+    z: float = DEFAULTS.z,
+) -> Prevalence:
+    """Rogan-Gladen corrected share with the Lang & Reiczigel (2014) interval."""
+    rates = ErrorRates(sensitivity, specificity, se_n, sp_n)
+    est, lo, hi, note = corrected_arrays(np.array([k]), np.array([n]), rates, z)
+    return Prevalence(float(est[0]), float(lo[0]), float(hi[0]), note)
+
+
+def corrected_arrays(
+    k: Any, n: Any, rates: ErrorRates, z: float = DEFAULTS.z
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    """Vectorised corrected share: (estimate, lo, hi, note), all clipped to [0, 1]."""
+    k, n = np.asarray(k, dtype=float), np.asarray(n, dtype=float)
+    se, sp, z2 = rates.sensitivity, rates.specificity, z * z
+    # Lang & Reiczigel's adjusted estimates: add 1 success and 2 trials to Se and Sp,
+    # z^2/2 successes and z^2 trials to the apparent share (Agresti & Coull 1998).
+    n_se, n_sp = rates.n_pos + 2, rates.n_neg + 2
+    se_a, sp_a = (rates.n_pos * se + 1) / n_se, (rates.n_neg * sp + 1) / n_sp
+    if se + sp - 1 <= 0 or se_a + sp_a - 1 <= 0:
+        nan = np.full(k.shape, np.nan)
+        return nan, nan.copy(), nan.copy(), USELESS_TEST
+    valid = (n > 0) & (k >= 0) & (k <= n)
+    n_safe = np.where(valid, n, 1.0)
+    estimate = (k / n_safe + sp - 1) / (se + sp - 1)
+    ap_a, n_a = (k + z2 / 2) / (n_safe + z2), n_safe + z2
+    j_a = se_a + sp_a - 1
+    p_a = (ap_a + sp_a - 1) / j_a
+    v_se, v_sp = se_a * (1 - se_a) / n_se, sp_a * (1 - sp_a) / n_sp
+    shift = 2 * z2 * (p_a * v_se - (1 - p_a) * v_sp)
+    var = (ap_a * (1 - ap_a) / n_a + p_a**2 * v_se + (1 - p_a) ** 2 * v_sp) / j_a**2
+    half = z * np.sqrt(var)
+    lo, hi = np.clip(p_a + shift - half, 0, 1), np.clip(p_a + shift + half, 0, 1)
+    return tuple(np.where(valid, np.clip(a, 0, 1), np.nan) for a in (estimate, lo, hi)) + ("",)
+
+
+def group_stats(
+    df: pd.DataFrame,
+    by: str = "post",
+    flag_col: str = "pred_label",
+    rates: ErrorRates | None = None,
+    min_n: int = DEFAULTS.min_n,
+    z: float = DEFAULTS.z,
+) -> pd.DataFrame:
+    """One row per post / owner / author with shares, intervals and copy-paste counts.
+
+    `flag_col` must be the classifier's own prediction when `rates` is given: the correction
+    is only valid for the errors that were measured.
+    """
+    key = _group_key(df, by)
+    frame = pd.DataFrame({"key": df[key].astype("string"), "flag": _flags(df, flag_col)})
+    frame["copy"], frame["cluster"] = _copy_paste(df)
+    groups = frame.groupby("key", dropna=True, sort=True)
+    out = pd.DataFrame({"n": groups["flag"].count(), "n_flagged": groups["flag"].sum()})
+    out["flagged_share"] = out["n_flagged"] / out["n"].where(out["n"] > 0)
+    out["wilson_lo"], out["wilson_hi"] = wilson_arrays(out["n_flagged"], out["n"], z)
+    corrected, note = _corrected(out, rates, z)
+    out = out.assign(**corrected)
+    out["copy_paste_share"] = groups["copy"].mean()
+    out["n_clusters"] = groups["cluster"].nunique()
+    out["top_cluster_id"] = _top_cluster(frame).reindex(out.index).astype("string")
+    out["status"] = np.where(out["n"] >= min_n, "ok", NOT_ENOUGH)
+    out["note"] = note
+    return _hide_small(out).rename_axis(key).reset_index()
+
+
+def top_clusters(df: pd.DataFrame, k: int = 10, flag_col: str = "pred_label") -> pd.DataFrame:
+    """The k largest copy-paste clusters with size, posts, authors, flagged share, example."""
+    copy, cluster = _copy_paste(df)
+    rows = df.assign(_cluster=cluster, _flag=_flags(df, flag_col))[copy.fillna(0) > 0]
+    groups = rows.groupby("_cluster")
+    out = pd.DataFrame(
+        {
+            "size": groups.size(),
+            "posts": groups["post_id"].nunique(),
+            "authors": _nunique(groups, rows, "author"),
+            "flagged_share": groups["_flag"].mean(),
+        }
+    )
+    out = out.rename_axis("cluster_id").reset_index()
+    out = out.sort_values(["size", "cluster_id"], ascending=[False, True]).head(k)
+    text = next((c for c in ("clean_text", "text", "dedup_key") if c in df), None)
+    examples = rows[rows["_cluster"].isin(out["cluster_id"])].groupby("_cluster")[text]
+    out["example"] = out["cluster_id"].map(examples.agg(_most_common)).astype("string")
+    return out.reset_index(drop=True)
+
+
+def worst_authors(
+    df: pd.DataFrame, k: int = 10, flag_col: str = "pred_label", min_comments: int = 2
+) -> pd.DataFrame:
+    """Authors with the most flagged comments: author, comments, flagged, flagged_share, posts."""
+    rows = df.assign(_flag=_flags(df, flag_col)).dropna(subset=["author"])
+    groups = rows.groupby("author")
+    out = pd.DataFrame(
+        {
+            "comments": groups.size(),
+            "flagged": groups["_flag"].sum(),
+            "flagged_share": groups["_flag"].mean(),
+            "posts": groups["post_id"].nunique(),
+        }
+    )
+    out = out[out["comments"] >= min_comments].astype({"flagged": "int64"})
+    out = out.rename_axis("author").reset_index()
+    order = ["flagged", "flagged_share", "comments", "author"]
+    out = out.sort_values(order, ascending=[False, False, False, True]).head(k)
+    return out.reset_index(drop=True)
+
+
+def _group_key(df: pd.DataFrame, by: str) -> str:
+    key = GROUP_KEYS.get(by, by)
+    if key not in df.columns:
+        raise ValueError(f"cannot group by {by!r}: column {key!r} missing; use {list(GROUP_KEYS)}")
+    return key
+
+
+def _flags(df: pd.DataFrame, flag_col: str, positive: str = "spam") -> pd.Series:
+    """1.0 flagged, 0.0 not, NaN unknown; accepts label names or booleans."""
+    if flag_col not in df.columns:
+        raise ValueError(f"flag column {flag_col!r} missing; score the comments first")
+    col = df[flag_col]
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_numeric_dtype(col):
+        values = col.astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+        return pd.Series(np.where(np.isnan(values), np.nan, values > 0), index=col.index)
+    return (col.astype("string").str.casefold() == positive).astype(float).where(col.notna())
+
+
+def _copy_paste(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """(copy_paste as 1.0/0.0/NaN, cluster_id only where copy_paste) for the signals columns."""
+    if "copy_paste" not in df.columns or "cluster_id" not in df.columns:
+        nan = pd.Series(np.nan, index=df.index)
+        return nan, nan.astype("string")
+    copy = df["copy_paste"].astype("boolean")
+    return copy.astype(float), df["cluster_id"].astype("string").where(copy.fillna(False))
+
+
+def _corrected(out: pd.DataFrame, rates: ErrorRates | None, z: float):
+    names = ("corrected_share", "corrected_lo", "corrected_hi")
+    if rates is None:
+        return dict.fromkeys(names, np.nan), NO_RATES
+    *values, note = corrected_arrays(out["n_flagged"], out["n"], rates, z)
+    return dict(zip(names, values, strict=True)), note
+
+
+def _top_cluster(frame: pd.DataFrame) -> pd.Series:
+    """Per group, the copy-paste cluster with most rows (ties: smallest id, for stability)."""
+    sizes = frame.dropna(subset=["cluster"]).groupby(["key", "cluster"]).size()
+    ranked = sizes.rename("size").reset_index()
+    ranked = ranked.sort_values(["key", "size", "cluster"], ascending=[True, False, True])
+    return ranked.drop_duplicates("key").set_index("key")["cluster"]
+
+
+def _hide_small(out: pd.DataFrame) -> pd.DataFrame:
+    """Blank every number of a group below min_n: a share of 3 comments is not a finding."""
+    small = out["status"] != "ok"
+    out = out.astype({"n_flagged": "Int64", "n_clusters": "Int64"})
+    for col in _HIDDEN_WHEN_SMALL:
+        out[col] = out[col].mask(small)
+    return out
+
+
+def _nunique(groups, rows: pd.DataFrame, col: str) -> pd.Series:
+    if col not in rows.columns:
+        return pd.Series(0, index=groups.size().index)
+    return groups[col].nunique()
+
+
+def _most_common(texts: pd.Series) -> str:
+    counts = texts.dropna().value_counts()
+    return counts.index[0] if len(counts) else ""

@@ -1,0 +1,278 @@
+"""Cleaning stage: what the model sees, one pure function shared by training and scoring.
+
+`clean(text)` returns the model text (case kept: the uncased WordPiece tokenizer lowercases),
+a dedup key for copy-paste clustering and a small feature record. The output is idempotent
+on `.text` and bounded by MAX_CHARS; bump CLEANING_VERSION whenever any output changes.
+"""
+
+from __future__ import annotations
+
+import html
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, fields
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import pycld2
+
+from pipeline import patterns as P
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+CLEANING_VERSION = "1.0"
+MAX_CHARS = 2000
+_MARKUP_ROUNDS = 4  # nested escaping deeper than this is adversarial; it gets defused instead
+_ASCII_UPPER, _ASCII_LOWER = bytes(range(65, 91)), bytes(range(97, 123))
+_CLD2_CODES = {"iw": "he", "jw": "jv", "in": "id"}  # CLD2 still speaks pre-1989 ISO codes
+
+
+@dataclass(frozen=True, slots=True)
+class Features:
+    n_chars: int
+    n_tokens: int
+    n_url: int
+    n_email: int
+    n_mention: int
+    n_hashtag: int
+    n_phone: int
+    n_wallet: int
+    n_emoji: int
+    emoji_only: bool
+    upper_ratio: float
+    lang: str
+    truncated: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class Cleaned:
+    text: str
+    dedup_key: str
+    features: Features
+
+
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Features))
+_EMPTY = Cleaned("", "", Features(0, 0, 0, 0, 0, 0, 0, 0, 0, False, 0.0, "und", False))
+
+
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """Everything decided before spaCy tokenises the text (so clean_many can batch that)."""
+
+    text: str
+    counts: tuple[int, ...]  # url, email, mention, hashtag, phone, wallet
+    n_chars: int
+    n_emoji: int
+    emoji_only: bool
+    upper_ratio: float
+    lang: str
+    truncated: bool
+
+
+@cache
+def _nlp() -> Language:
+    import spacy  # imported lazily: it costs seconds and only cleaning needs it
+    from spacy.symbols import ORTH
+
+    nlp = spacy.blank("xx")
+    for placeholder in P.PLACEHOLDERS:  # one token each, not "[", "url", "]"
+        nlp.tokenizer.add_special_case(placeholder, [{ORTH: placeholder}])
+    return nlp
+
+
+# --- Unicode: invisibles, NFKC, fancy letters, homoglyphs -------------------------------
+
+
+def _unicode_pass(t: str) -> str:
+    t = P.CONTROL_RE.sub(" ", t)
+    if t.isascii():
+        return t
+    t = P.SURROGATE_RE.sub("", t)  # lone surrogates cannot be encoded for CLD2 or files
+    if P.GLUE_HINT_RE.search(t):
+        t = P.GLUE_RE.sub("", t)
+    # Invisibles go before NFKC so that NFKC sees (and composes) what is left.
+    t = P.BLANK_RE.sub(" ", P.INVISIBLE_RE.sub("", t))
+    if t.isascii():  # the YouTube export's trailing BOM was the only non-ASCII character
+        return t
+    t = unicodedata.normalize("NFKC", t).translate(P.PUNCT_TABLE)
+    t = P.FANCY_SYMBOL_RE.sub(lambda m: P.fancy_symbol(m.group()), t)
+    return P.FOLD_WORD_RE.sub(lambda m: P.fold_word(m.group()), t)
+
+
+def _markup_pass(t: str, hrefs: list[int]) -> str:
+    if "&" in t:
+        t = html.unescape(t)
+    if "<" in t:
+        t = P.TAG_RE.sub(lambda m: _strip_tag(m.group(), hrefs), t)
+    return t
+
+
+def _strip_tag(tag: str, hrefs: list[int]) -> str:
+    hrefs[0] += bool(P.HREF_RE.match(tag))  # the link text stays, the target counts as a URL
+    return " "
+
+
+def _normalise(t: str) -> tuple[str, int]:
+    hrefs = [0]
+    t = _unicode_pass(t)
+    for _ in range(_MARKUP_ROUNDS):
+        if "&" not in t and "<" not in t:
+            break
+        u = _unicode_pass(_markup_pass(t, hrefs))
+        if u == t:
+            break
+        t = u
+    else:
+        t = P.MARKUP_TRIGGER_RE.sub(lambda m: m.group() + " ", t)
+    return " ".join(t.split()), hrefs[0]
+
+
+# --- Emoji --------------------------------------------------------------------------------
+
+
+def _emoji_stats(t: str) -> tuple[int, bool]:
+    if t.isascii() or not P.EMOJI_CHAR_RE.search(t):
+        return 0, False
+    n = len(P.EMOJI_RE.findall(t))
+    return n, n > 0 and not P.LETTER_OR_DIGIT_RE.search(P.EMOJI_RE.sub("", t))
+
+
+def _name_emoji(t: str, n_emoji: int) -> str:
+    if n_emoji:
+        t = P.EMOJI_RE.sub(lambda m: P.emoji_name(m.group()), t)
+    # Joiners/selectors left over (VS16 after a bare digit, say) mean nothing without emoji.
+    return P.EMOJI_GLUE_RE.sub("", t) if P.GLUE_HINT_RE.search(t) else t
+
+
+# --- Features -----------------------------------------------------------------------------
+
+
+def _lang(t: str) -> str:
+    try:
+        reliable, _, details = pycld2.detect(t, isPlainText=True)
+    except Exception:  # pycld2.error on odd bytes; language is a hint, never a failure
+        return "und"
+    code = details[0][1]
+    if not reliable or code == "un" or code.startswith("xx"):
+        return "und"
+    return _CLD2_CODES.get(code, code.split("-")[0])
+
+
+def _upper_ratio(t: str) -> float:
+    if t.isascii():  # bytes.translate deletes in C: far cheaper than a regex findall
+        b = t.encode()
+        upper = len(b) - len(b.translate(None, _ASCII_UPPER))
+        cased = upper + len(b) - len(b.translate(None, _ASCII_LOWER))
+    else:
+        upper, cased = len(P.UPPER_RE.findall(t)), len(P.CASED_RE.findall(t))
+    return round(upper / cased, 4) if cased else 0.0
+
+
+# --- Orchestration ------------------------------------------------------------------------
+
+
+def _is_missing(value: object) -> bool:
+    # pandas hands pd.NA / NaN for missing cells; both fail the self-equality test.
+    try:
+        return bool(value != value)
+    except TypeError:
+        return True
+
+
+def _prepare(raw: str) -> _Draft:
+    t, hrefs = _normalise(raw[:MAX_CHARS])
+    n_emoji, emoji_only = _emoji_stats(t)
+    # Language and case are read before emoji names and placeholders are inserted.
+    bare = P.EMOJI_RE.sub(" ", t) if n_emoji else t
+    lang, upper = _lang(bare), _upper_ratio(bare)
+    u = P.CHAR_RUN_RE.sub(r"\1\1\1", t)
+    u = P.replace_entities(_name_emoji(u, n_emoji))
+    counts = tuple(u.count(p) for p in P.PLACEHOLDERS)
+    counts = (counts[0] + hrefs, *counts[1:])
+    u = " ".join(u.split())
+    return _Draft(u, counts, len(t), n_emoji, emoji_only, upper, lang, len(raw) > MAX_CHARS)
+
+
+def _spacy_fallback(doc: Doc) -> tuple[str, int, int]:
+    """URLs/emails the regexes missed but spaCy's lexical attributes recognise."""
+    parts, n_url, n_email = [], 0, 0
+    for tok in doc:
+        if tok.like_email:
+            n_email += 1
+            parts.append(" [email] " + tok.whitespace_)
+        elif tok.like_url and _url_ok(tok.text):
+            n_url += 1
+            parts.append(" [url] " + tok.whitespace_)
+        else:
+            parts.append(tok.text_with_ws)
+    return "".join(parts), n_url, n_email
+
+
+def _url_ok(tok: str) -> bool:
+    tld = tok.rsplit(".", 1)[-1].split("/", 1)[0].split(":", 1)[0].lower()
+    # like_url alone takes "amazing.love" for a link: ask for a path or a listed TLD.
+    return "/" in tok or P.TLD_RE.fullmatch(tld) is not None
+
+
+def _finish(d: _Draft, doc: Doc) -> Cleaned:
+    t, counts = d.text, d.counts
+    if "." in t or "@" in t:
+        t, n_url, n_email = _spacy_fallback(doc)
+        counts = (counts[0] + n_url, counts[1] + n_email, *counts[2:])
+        t = " ".join(t.split())
+    t = _cap(_collapse_phrases(t))
+    # "it's" and "its" collide; any other punctuation/symbol separates words.
+    key = " ".join(P.KEY_DROP_RE.sub(" ", t.replace("'", "")).split())
+    f = Features(d.n_chars, len(doc), *counts, d.n_emoji, d.emoji_only, d.upper_ratio,
+                 d.lang, d.truncated)  # fmt: skip
+    return Cleaned(t, key.casefold(), f)
+
+
+def _collapse_phrases(t: str) -> str:
+    words = t.split(" ")
+    if len(words) - len(set(words)) < 3:  # a phrase repeated 4 times repeats its first word
+        return t
+    for _ in range(3):
+        t, n = P.PHRASE_RUN_RE.subn(r"\1 \1 \1", t)
+        if not n:
+            break
+    return t
+
+
+def _cap(t: str) -> str:
+    if len(t) <= MAX_CHARS:
+        return t
+    cut = t.rfind(" ", 0, MAX_CHARS + 1)  # whole words only, so a re-clean sees the same words
+    return t[: cut if cut > 0 else MAX_CHARS].rstrip()
+
+
+def _check(text: object) -> str | None:
+    if isinstance(text, str):
+        return text
+    if text is None or _is_missing(text):
+        return None
+    raise TypeError(f"clean() takes str or None, got {type(text).__name__}")
+
+
+def clean(text: str | None) -> Cleaned:
+    """Clean one comment; None/NA gives the empty result."""
+    raw = _check(text)
+    if raw is None:
+        return _EMPTY
+    draft = _prepare(raw)
+    return _finish(draft, _nlp().tokenizer(draft.text))
+
+
+def clean_many(texts: Iterable[str | None], batch_size: int = 1000) -> list[Cleaned]:
+    """Same results as [clean(t) for t in texts]; repeated texts are cleaned once."""
+    raws = [_check(t) for t in texts]
+    unique = [t for t in dict.fromkeys(raws) if t is not None]
+    drafts = [_prepare(t) for t in unique]
+    docs = _nlp().tokenizer.pipe((d.text for d in drafts), batch_size=batch_size)
+    done = {t: _finish(d, doc) for t, d, doc in zip(unique, drafts, docs, strict=True)}
+    return [_EMPTY if t is None else done[t] for t in raws]

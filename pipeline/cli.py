@@ -1,0 +1,225 @@
+"""The command line: thin verbs over the library. `comment-audit --help` lists them."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline import io
+from pipeline.config import ConfigError
+from pipeline.progress import STDERR, estimate_rows, row_progress
+
+app = typer.Typer(
+    help="Find bot and spam comments in comment exports and measure how much engagement is fake.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "models" / "default"
+
+MapOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--map", help="Column mapping for unknown schemas: `text=CONTENT,post_id=videoId`."
+    ),
+]
+RejectsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Where unreadable rows go, with their reason (default: OUTPUT.rejects.jsonl)."
+    ),
+]
+ModelOpt = Annotated[
+    Path,
+    typer.Option("--model", "-m", help="Model directory.", envvar="COMMENT_AUDIT_MODEL"),
+]
+ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
+
+
+def user_errors(func: Callable) -> Callable:
+    """Known bad input becomes one clear line on stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (io.InputError, ConfigError, FileExistsError, *_model_errors()) as e:
+            STDERR.print(f"[red]error:[/red] {e}", highlight=False, markup=False)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _model_errors() -> tuple[type[Exception], ...]:
+    try:
+        from pipeline.model import ModelError
+    except ImportError:
+        return ()
+    return (ModelError,)
+
+
+def rejects_path(output: Path, given: Path | None) -> Path:
+    stem = output.name.split(".")[0]
+    return given or output.with_name(f"{stem}.rejects.jsonl")
+
+
+def report_rejects(sink: io.RejectSink, path: Path) -> None:
+    sink.write(path)
+    if sink.count:
+        STDERR.print(f"{sink.count:,} row(s) rejected, reasons in {path}", highlight=False)
+
+
+@app.command()
+@user_errors
+def clean(
+    input: Annotated[
+        Path, typer.Argument(help="Export file (CSV/TSV/JSON/JSONL/Parquet, .gz ok, - for stdin).")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Cleaned rows (.parquet/.csv/.jsonl).")
+    ],
+    map: MapOpt = None,
+    rejects: RejectsOpt = None,
+    progress: ProgressOpt = True,
+) -> None:
+    """Show what the model will see: cleaned text, dedup key and features per comment.
+
+    Example: `comment-audit clean examples/instagram_export.jsonl -o out/clean.csv`
+    """
+    from pipeline.score import clean_frame
+
+    sink = io.RejectSink()
+    chunks = io.read_chunks(input, mapping=io.parse_mapping(map), rejects=sink)
+    with row_progress("cleaning", estimate_rows(input), progress) as advance:
+        n = io.write_table((_counted(clean_frame(c), advance) for c in chunks), output)
+    report_rejects(sink, rejects_path(output, rejects))
+    STDERR.print(f"{n:,} rows cleaned -> {output}", highlight=False)
+
+
+def _counted(frame, advance):
+    advance(len(frame))
+    return frame
+
+
+@app.command()
+@user_errors
+def score(
+    input: Annotated[
+        Path, typer.Argument(help="Export file (CSV/TSV/JSON/JSONL/Parquet, .gz ok).")
+    ],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Scored rows (.parquet/.csv/.jsonl).")
+    ],
+    model: ModelOpt = DEFAULT_MODEL,
+    map: MapOpt = None,
+    rejects: RejectsOpt = None,
+    resume: Annotated[
+        bool, typer.Option(help="Continue a killed run from its last checkpoint.")
+    ] = False,
+    batch_size: Annotated[int, typer.Option(help="Comments per forward pass.")] = 64,
+    chunk_size: Annotated[
+        int, typer.Option(help="Rows read, scored and checkpointed at a time.")
+    ] = 20_000,
+    progress: ProgressOpt = True,
+) -> None:
+    """Score every comment of an export: p_spam, label, reasons and coordination signals.
+
+    Example: `comment-audit score examples/instagram_export.jsonl -o out/scored.parquet`
+    """
+    from pipeline.model import Classifier
+    from pipeline.score import ScoreConfig, score_file
+
+    classifier = Classifier.from_pretrained(model)
+    sink = io.RejectSink()
+    config = ScoreConfig(chunk_size=chunk_size, batch_size=batch_size)
+    with row_progress("scoring", estimate_rows(input), progress) as advance:
+        summary = score_file(
+            input,
+            output,
+            classifier,
+            config=config,
+            mapping=io.parse_mapping(map),
+            rejects=sink,
+            resume=resume,
+            on_rows=advance,
+        )
+    report_rejects(sink, rejects_path(output, rejects))
+    STDERR.print(
+        f"{summary.rows_scored:,} rows scored ({summary.texts_scored:,} distinct texts through the "
+        f"model), {summary.rows_rejected:,} rejected -> {output}",
+        highlight=False,
+    )
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@user_errors
+def train(
+    ctx: typer.Context,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="New model directory (never overwritten).")
+    ],
+    config: Annotated[Path, typer.Option(help="Training config (TOML).")] = Path(
+        "configs/train.toml"
+    ),
+    data: Annotated[
+        list[Path] | None, typer.Option(help="Labelled file(s); default: the config's.")
+    ] = None,
+    from_model: Annotated[
+        Path | None, typer.Option("--from", help="Continue from this model.")
+    ] = None,
+    reference: Annotated[
+        list[Path] | None, typer.Option(help="Extra held-out labelled file(s).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Promote even if worse than --from.")] = False,
+) -> None:
+    """Fine-tune a classifier; with `--from`, continue from a model on new labelled samples.
+
+    Dotted overrides change the config: `--train.lr=3e-5 --train.epochs=2`.
+
+    Example:
+    `comment-audit train --config configs/finetune.toml --data new.csv
+    --from models/default -o models/mine`
+    """
+    from pipeline.config import split_overrides
+    from training.config import load_train_config
+    from training.train import PromotionRefused, run_training
+
+    cfg = load_train_config(config, split_overrides(ctx.args))
+    try:
+        model = run_training(cfg, data or (), output, from_model, force, reference or ())
+    except PromotionRefused as e:
+        STDERR.print(f"[red]not promoted:[/red] {e}", highlight=False)
+        raise typer.Exit(1) from None
+    STDERR.print(f"model written to {output} (threshold {model.threshold:.3f})", highlight=False)
+
+
+@app.command()
+@user_errors
+def evaluate(
+    data: Annotated[list[Path], typer.Option(help="Labelled file(s) to evaluate on.")],
+    model: ModelOpt = DEFAULT_MODEL,
+    map: MapOpt = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write JSON (+ .svg plot).")
+    ] = None,
+) -> None:
+    """Precision, recall, F1, MCC, ROC-AUC, PR-AUC, calibration and per-group metrics.
+
+    Example: `comment-audit evaluate --model models/default --data labelled.csv -o eval/result.json`
+    """
+    from training.evaluate import evaluate as run_evaluate
+    from training.evaluate import to_markdown
+
+    result = run_evaluate(model, data, io.parse_mapping(map), output)
+    typer.echo(to_markdown(result))
+
+
+def main() -> None:
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    app()

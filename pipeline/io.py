@@ -1,0 +1,280 @@
+"""Read comment exports as canonical chunks, keep every unusable record, write tables atomically.
+
+`read_chunks` streams any supported export (CSV/TSV, JSON, JSONL, Parquet, gzipped or not, a
+path or "-" for stdin) as DataFrames of at most `chunk_size` rows, so a 10-million-row file
+never sits in memory. Each input record ends either in a chunk or in the `RejectSink`.
+See docs/formats.md for the formats, the known schemas and the --map syntax.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack
+from dataclasses import asdict
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.records import Item, Record, iter_records
+from pipeline.schemas import (
+    CANONICAL,
+    EXTRA,
+    InputError,
+    Plan,
+    Reject,
+    detect_schema,
+    get_schema,
+    make_plan,
+    parse_mapping,
+    shortcode,
+)
+from pipeline.sources import open_source
+from pipeline.writers import TableWriter, write_table
+
+__all__ = [
+    "CANONICAL",
+    "InputError",
+    "Reject",
+    "RejectSink",
+    "TableWriter",
+    "detect_schema",
+    "parse_mapping",
+    "read_chunks",
+    "write_table",
+]
+log = logging.getLogger(__name__)
+LABELS = {"spam": "spam", "1": "spam", "1.0": "spam", "true": "spam"}
+LABELS |= {k: "genuine" for k in ("genuine", "ham", "not_spam", "not-spam", "0", "0.0", "false")}
+NO_LABEL = {"", "null", "none", "nan"}
+_EPOCH = re.compile(r"\d{9,}(\.\d+)?")  # 9+ digits: from 1973 on, so a bare year is not one
+_FORMATS = ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d.%m.%Y %H:%M")
+
+
+class RejectSink:
+    """Collects rejected records. Without a path they stay in `.rejects` until `write(path)`;
+    with a path they stream to it (JSONL, or CSV by extension) and only the first `keep` stay
+    in memory. As a context manager it commits on success and leaves no file on an error."""
+
+    def __init__(self, path: str | Path | None = None, *, keep: int = 1000) -> None:
+        self.path, self.count, self.rejects = path, 0, []
+        self._keep = keep if path is not None else None
+        self._pending: list[Reject] = []
+        self._writer = TableWriter(path) if path is not None else None
+
+    def add(self, reject: Reject) -> None:
+        self.count += 1
+        if self._keep is None or len(self.rejects) < self._keep:
+            self.rejects.append(reject)
+        if self._writer is not None:
+            self._pending.append(reject)
+            if len(self._pending) >= 1000:
+                self._flush()
+
+    def _flush(self) -> None:
+        self._writer.write(rejects_frame(self._pending))
+        self._pending = []
+
+    def write(self, path: str | Path) -> int:
+        """Write every collected reject to `path` atomically; returns how many."""
+        if self._writer is not None:
+            raise ValueError(f"this sink streams to {self.path}; call close() instead")
+        return write_table([rejects_frame(self.rejects)], path)
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._flush()
+            self._writer.commit()
+
+    def __enter__(self) -> RejectSink:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        elif self._writer is not None:
+            self._writer.abort()
+
+
+def rejects_frame(rejects: list[Reject]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        [asdict(r) for r in rejects], columns=["file", "line", "field", "reason", "raw"]
+    )
+    return frame.astype(
+        {"line": "Int64", **dict.fromkeys(["file", "field", "reason", "raw"], "string")}
+    )
+
+
+def read_chunks(
+    path: str | Path,
+    *,
+    mapping: Mapping[str, str] | None = None,
+    chunk_size: int = 10_000,
+    rejects: RejectSink | None = None,
+    schema: str | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Canonical chunks of at most `chunk_size` rows; unusable records go to `rejects`."""
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    sink = rejects if rejects is not None else RejectSink()
+    with ExitStack() as stack:
+        source = open_source(path, stack)
+        header, items = iter_records(source)
+        chunker = _Chunker(source.name, source.stem, dict(mapping or {}), schema)
+        if header is not None:
+            chunker.plan_for(header)
+        try:
+            yield from chunker.chunks(items, chunk_size, sink)
+        except (OSError, EOFError) as e:  # a truncated gzip stream, a disk error mid-file
+            raise InputError(source.name, f"cannot read past record {chunker.seen}: {e}") from e
+    if rejects is None and sink.count:
+        log.warning("%s: %d records rejected (pass a RejectSink to keep them)", path, sink.count)
+
+
+class _Chunker:
+    """Turns batches of raw records into canonical frames with one plan for the whole file."""
+
+    def __init__(self, name: str, stem: str | None, mapping: dict[str, str], schema: str | None):
+        self.name, self.stem, self.mapping, self.schema = name, stem, mapping, schema
+        self.plan: Plan | None = None
+        self.seen = 0  # records read so far, for messages
+        self.passthrough: list[str] = []  # grows, so a column once seen stays in later chunks
+
+    def plan_for(self, columns: list[str]) -> None:
+        name = self.schema or detect_schema(columns)
+        schema = get_schema(name, self.name)
+        self.plan = make_plan(schema, columns, self.mapping, self.name, self.stem)
+
+    def chunks(self, items: Iterator[Item], size: int, sink: RejectSink) -> Iterator[pd.DataFrame]:
+        batch: list[Record] = []
+        for item in items:
+            self.seen += 1
+            if isinstance(item, Reject):
+                sink.add(item)
+                continue
+            batch.append(item)
+            if len(batch) >= size:
+                yield from self._frame(batch, sink)
+                batch = []
+        if batch:
+            yield from self._frame(batch, sink)
+
+    def _frame(self, batch: list[Record], sink: RejectSink) -> Iterator[pd.DataFrame]:
+        raw = pd.DataFrame.from_records([r.values for r in batch]).astype("string")
+        if self.plan is None:
+            self.plan_for(list(raw.columns))
+        frame, bad = self._canonical(raw, batch)
+        for reject in bad:
+            sink.add(reject)
+        if len(frame):
+            yield frame
+
+    def _canonical(self, raw: pd.DataFrame, batch: list[Record]) -> tuple[pd.DataFrame, list]:
+        out = {name: self._field(raw, name) for name in CANONICAL}
+        stamps = _timestamps(out["created_at"])
+        out["created_at"], out["created_at_raw"] = stamps, out["created_at"].where(stamps.isna())
+        out["source_file"] = pd.Series(self.name, index=raw.index, dtype="string")
+        out["source_line"] = pd.Series([r.line for r in batch], index=raw.index, dtype="int64")
+        given, out["label"] = out["label"], _labels(out["label"])
+        no_text = out["text"].isna()
+        bad_label = (out["label"] == "?").fillna(False) & ~no_text
+        out["label"] = out["label"].where(~bad_label)
+        rejects = self._rejects(batch, no_text, "text", lambda i: "empty text")
+        rejects += self._rejects(batch, bad_label, "label", lambda i: _label_reason(given[i]))
+        frame = pd.DataFrame(out, columns=[*CANONICAL, *EXTRA]).join(self._extra(raw))
+        return frame[~(no_text | bad_label)].reset_index(drop=True), rejects
+
+    def _field(self, raw: pd.DataFrame, name: str) -> pd.Series:
+        result = pd.Series(pd.NA, index=raw.index, dtype="string")
+        if name in self.plan.constants:
+            return result.fillna(self.plan.constants[name])
+        for spec in reversed(self.plan.sources[name]):  # the first candidate wins, so it goes last
+            kind, _, column = spec.rpartition(":")
+            values = raw.get(column, result)
+            if kind == "shortcode":
+                values = values.map(shortcode, na_action="ignore").astype("string")
+            result = values.where((values.str.strip() != "").fillna(False), result)
+        return result
+
+    def _extra(self, raw: pd.DataFrame) -> pd.DataFrame:
+        reserved = {*CANONICAL, *EXTRA}
+        renamed = {c: (f"input_{c}" if c in reserved else c) for c in raw.columns}
+        for column in raw.columns:
+            if column not in self.plan.consumed and renamed[column] not in self.passthrough:
+                self.passthrough.append(renamed[column])
+        return raw.rename(columns=renamed).reindex(columns=self.passthrough).astype("string")
+
+    def _rejects(self, batch: list[Record], mask: pd.Series, field: str, reason) -> list[Reject]:
+        return [
+            Reject(self.name, batch[i].line, field, reason(i), _raw(batch[i]))
+            for i in mask[mask].index
+        ]
+
+
+def _raw(record: Record) -> str:
+    return json.dumps(record.values, ensure_ascii=False)
+
+
+def _labels(values: pd.Series) -> pd.Series:
+    """'spam', 'genuine', <NA> for no label, or '?' for a value that is neither."""
+    keys = values.str.strip().str.lower()
+    labels = keys.map(lambda k: None if k in NO_LABEL else LABELS.get(k, "?"), na_action="ignore")
+    return labels.astype("string")
+
+
+def _label_reason(value: str) -> str:
+    return f"unknown label {value!r}; expected spam/genuine/ham/not_spam, 1/0 or true/false"
+
+
+def _timestamps(values: pd.Series) -> pd.Series:
+    # Exports repeat timestamps a lot (and the parse is per value), so parse each once.
+    table = {v: normalise_timestamp(v) for v in values.dropna().unique()}
+    return values.map(table, na_action="ignore").astype("string")
+
+
+def normalise_timestamp(value: str) -> str | None:
+    """ISO 8601; UTC with "Z" when the input has a zone or is a unix epoch; None if unreadable."""
+    try:
+        return _iso(_parse_time(value.strip()))
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _parse_time(text: str) -> datetime | None:
+    if _EPOCH.fullmatch(text):
+        return _from_epoch(float(text))
+    try:
+        return datetime.fromisoformat(text.replace(" UTC", "Z"))
+    except ValueError:
+        return _parse_other(text)
+
+
+def _from_epoch(number: float) -> datetime:
+    # Seconds, milliseconds, microseconds or nanoseconds, told apart by size.
+    while number >= 1e11:
+        number /= 1000
+    return datetime.fromtimestamp(number, tz=UTC)
+
+
+def _parse_other(text: str) -> datetime | None:
+    for fmt in _FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.isoformat()
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"

@@ -1,0 +1,226 @@
+"""Raw records from an opened source: CSV/TSV, JSONL, JSON (streamed with ijson) and Parquet.
+
+Good records come out as `Record(line, values)` with flattened string values; input that is not
+a record at all (a ragged CSV row, a JSONL line that is not JSON, a JSON value that is not an
+object) comes out as a `Reject`, so every record in the file is accounted for.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass
+from itertools import chain
+from typing import IO
+
+import ijson
+
+from pipeline.schemas import InputError, Reject, flatten
+from pipeline.sources import HEAD_BYTES, Source, text_lines
+
+DELIMITERS = (",", "\t", ";", "|")  # ties go to the earlier one
+_JSON_TYPES = {"list": "array", "str": "string", "bool": "boolean", "NoneType": "null"}
+csv.field_size_limit(2**31 - 1)  # one field may be a multi-megabyte comment
+
+
+@dataclass(frozen=True)
+class Record:
+    line: int  # physical line where the record starts (CSV/JSONL) or record index (JSON/Parquet)
+    values: dict[str, str | None]
+
+
+Item = Record | Reject
+
+
+class _Utf8(io.RawIOBase):
+    """Decoded, NUL-free text re-encoded as UTF-8, so ijson never sees a BOM or a bad byte."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text, self._buf = text, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        while not self._buf:
+            chunk = self._text.read(HEAD_BYTES)
+            if not chunk:
+                return 0
+            self._buf = chunk.replace("\0", "").encode("utf-8", "replace")
+        n = min(len(buf), len(self._buf))
+        buf[:n], self._buf = self._buf[:n], self._buf[n:]
+        return n
+
+
+def iter_records(source: Source) -> tuple[list[str] | None, Iterator[Item]]:
+    """The header (CSV only; JSON columns vary by record) and an iterator over the records."""
+    if source.format in ("csv", "tsv"):
+        return _csv(source)
+    if source.format == "jsonl":
+        return None, _jsonl(source)
+    if source.format == "json":
+        return None, _json(source)
+    return None, _parquet(source)
+
+
+def _csv(source: Source) -> tuple[list[str], Iterator[Item]]:
+    lines = text_lines(source)
+    first = next(lines, "")
+    delimiter = "\t" if source.format == "tsv" else sniff_delimiter(first)
+    lines = chain([first], lines)
+    reader = csv.reader(lines, delimiter=delimiter)
+    header = _dedupe([h.strip().lstrip("\ufeff") for h in next(reader, [])])
+    return header, _csv_rows(reader, header, source.name, delimiter)
+
+
+def sniff_delimiter(header_line: str) -> str:
+    widths = {d: len(next(csv.reader([header_line], delimiter=d), [])) for d in DELIMITERS}
+    return max(DELIMITERS, key=lambda d: widths[d])
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, name in enumerate(names, 1):
+        name = name or f"column_{i}"
+        seen[name] = seen.get(name, 0) + 1
+        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+    return out
+
+
+def _csv_rows(reader, header: list[str], name: str, delimiter: str) -> Iterator[Item]:
+    width, last = len(header), reader.line_num
+    try:
+        for row in reader:
+            start, last = last + 1, reader.line_num
+            if not row:
+                continue  # a blank line is not a record
+            if len(row) > width and not any(row[width:]):
+                row = row[:width]  # spreadsheet exports pad rows with empty cells
+            if len(row) != width:
+                reason = f"expected {width} fields, got {len(row)}"
+                yield Reject(name, start, None, reason, delimiter.join(row))
+            else:
+                yield Record(start, dict(zip(header, row, strict=True)))
+    except csv.Error as e:
+        raise InputError(name, f"unreadable CSV: {e}", line=reader.line_num + 1) from e
+
+
+def _jsonl(source: Source) -> Iterator[Item]:
+    for number, line in enumerate(text_lines(source), 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except ValueError as e:
+            reason = f"invalid JSON: {getattr(e, 'msg', e)} (column {getattr(e, 'colno', '?')})"
+            yield Reject(source.name, number, None, reason, line.rstrip("\r\n"))
+            continue
+        yield as_record(source.name, number, value)
+
+
+def as_record(name: str, number: int, value: object) -> Item:
+    if isinstance(value, dict):
+        return Record(number, flatten(value))
+    kind = _JSON_TYPES.get(type(value).__name__, "number")
+    raw = json.dumps(value, ensure_ascii=False, default=str)
+    return Reject(
+        name,
+        number,
+        None,
+        f"record is not a JSON object but {'an' if kind == 'array' else 'a'} {kind}",
+        raw,
+    )
+
+
+def _json(source: Source) -> Iterator[Item]:
+    text = io.TextIOWrapper(source.stream, source.encoding, errors="replace", newline="")
+    number = 0
+    try:
+        for number, value in enumerate(json_values(io.BufferedReader(_Utf8(text))), 1):
+            yield as_record(source.name, number, value)
+    except ijson.JSONError as e:
+        raise InputError(source.name, f"invalid JSON after record {number}: {e}") from e
+
+
+def json_values(stream: IO[bytes]) -> Iterator[object]:
+    """Records of each top-level JSON value: the items of an array, the items of the first
+    array of objects inside an object ({"items": [...]}, {"data": [...]}), else the object."""
+    events = ijson.parse(stream, multiple_values=True)
+    for _prefix, event, value in events:
+        if event == "start_array":
+            yield from _items(events)
+        elif event == "start_map":
+            yield from _object(events)
+        else:
+            yield value
+
+
+def _items(events: Iterator) -> Iterator[object]:
+    for _prefix, event, value in events:
+        if event == "end_array":
+            return
+        yield _build(events, (event, value))
+
+
+def _object(events: Iterator) -> Iterator[object]:
+    meta: dict[str, object] = {}
+    found = False
+    for _prefix, _map_key, key in events:
+        if _map_key == "end_map":
+            break
+        _p, event, value = next(events)
+        if event != "start_array" or found:
+            meta[key] = _build(events, (event, value))
+            continue
+        _p, first, first_value = next(events)
+        # An array of objects holds the records; {"items": []} is an empty page of them.
+        if first == "start_map" or (first == "end_array" and key in ("items", "data")):
+            found = True
+            if first == "start_map":
+                yield _build(events, (first, first_value))
+                yield from _items(events)
+        else:
+            meta[key] = _build(events, ("start_array", None), (first, first_value))
+    if not found:
+        yield meta
+
+
+def _build(events: Iterator, *first: tuple[str, object]) -> object:
+    """One complete JSON value from the event stream, starting with the events in `first`."""
+    builder, depth = ijson.ObjectBuilder(), 0
+    for event, value in chain(first, ((e, v) for _p, e, v in events)):
+        builder.event(event, value)
+        depth += event in ("start_map", "start_array")
+        depth -= event in ("end_map", "end_array")
+        if depth == 0:
+            return builder.value
+    raise ijson.IncompleteJSONError("unexpected end of input")
+
+
+def _parquet(source: Source) -> Iterator[Item]:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with ExitStack() as stack:
+        target = source.file or _spool(source.stream, stack)
+        try:
+            batches = pq.ParquetFile(target).iter_batches(batch_size=4096)
+            rows = (row for batch in batches for row in batch.to_pylist())
+            for number, row in enumerate(rows, 1):
+                yield as_record(source.name, number, row)
+        except (pa.ArrowException, OSError) as e:
+            raise InputError(source.name, f"unreadable Parquet: {e}") from e
+
+
+def _spool(stream: IO[bytes], stack: ExitStack) -> IO[bytes]:
+    # Parquet keeps its index at the end, so stdin or gzip input goes to a temp file first.
+    spool = stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 (closed by the stack)
+    shutil.copyfileobj(stream, spool)
+    spool.seek(0)
+    return spool

@@ -1,0 +1,227 @@
+"""The numbers behind the report: overall shares, group tables, clusters, authors, examples.
+
+Everything here is a pure function of the scored frame and the model manifest. The page, the
+summary.json and the CSVs are all rendered from what `summarize` returns, so they cannot
+disagree. Optional columns (author, created_at, signals) may be absent: their parts are empty.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pipeline import aggregate
+from pipeline.aggregate import ErrorRates
+
+SHORTCODE_COLUMNS = ("post_shortcode", "shortcode")
+FLAGGED_COLUMNS = (
+    "comment_id", "post_id", "post_owner", "author", "created_at", "p_spam", "pred_label",
+    "reasons", "text", "cluster_id", "cluster_size", "cluster_posts", "copy_paste", "in_burst",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ReportOptions:
+    min_n: int = aggregate.DEFAULTS.min_n  # smaller groups show "not enough comments"
+    max_rows: int = 50  # rows per table on the page and in summary.json; CSVs hold every row
+    max_bars: int = 25
+    n_examples: int = 20
+    n_clusters: int = 10
+    n_authors: int = 15
+    text_chars: int = 280  # a comment is untrusted and unbounded; the page shows a prefix
+
+    def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            if getattr(self, field.name) < 1:
+                raise ValueError(
+                    f"report.{field.name} must be >= 1, got {getattr(self, field.name)}"
+                )
+
+
+def flags(scored: pd.DataFrame) -> pd.Series:
+    """True where the classifier flagged the comment as spam."""
+    if "pred_label" not in scored.columns:
+        raise ValueError("scored rows need a pred_label column; run `comment-audit score` first")
+    return scored["pred_label"].astype("string").str.casefold().eq("spam").fillna(False)
+
+
+def error_rates(manifest: Mapping[str, Any] | None) -> ErrorRates | None:
+    """The manifest's measured error rates, or None when absent or unusable."""
+    try:
+        return ErrorRates.from_manifest(manifest or {})
+    except ValueError:
+        return None
+
+
+def model_info(manifest: Mapping[str, Any] | None) -> dict[str, Any]:
+    manifest = manifest or {}
+    rates = error_rates(manifest)
+    base = manifest.get("base_model")
+    return {
+        "base_model": base.get("id") if isinstance(base, Mapping) else None,
+        "created_at": manifest.get("created_at"),
+        "threshold": _float(manifest.get("threshold")),
+        "cleaning_version": manifest.get("cleaning_version"),
+        "error_rates": dataclasses.asdict(rates) if rates else None,
+    }
+
+
+def overall(scored: pd.DataFrame, rates: ErrorRates | None) -> dict[str, Any]:
+    """Export-wide counts and shares: one group holding every comment."""
+    stats = aggregate.group_stats(scored.assign(_all="all"), by="_all", rates=rates, min_n=1)
+    row = stats.iloc[0].to_dict() if len(stats) else {"n": 0}
+    fields = ("n", "n_flagged", "flagged_share", "wilson_lo", "wilson_hi", "corrected_share",
+              "corrected_lo", "corrected_hi", "copy_paste_share", "n_clusters", "note")  # fmt: skip
+    out = {k: row.get(k) for k in fields}
+    out["note"] = out["note"] or ""
+    if out["copy_paste_share"] is None or pd.isna(out["copy_paste_share"]):
+        out["n_clusters"] = None  # no signals columns: unknown, not zero
+    for name, column in (
+        ("n_posts", "post_id"),
+        ("n_owners", "post_owner"),
+        ("n_authors", "author"),
+    ):
+        out[name] = int(scored[column].nunique()) if column in scored else None
+    out["burst_share"] = _mean_flag(scored, "in_burst")
+    out["has_times"] = has_times(scored)
+    return out
+
+
+def group_table(
+    scored: pd.DataFrame, by: str, rates: ErrorRates | None, min_n: int
+) -> pd.DataFrame:
+    """group_stats for `by`, worst first, with a display label; posts also get their owner."""
+    table = aggregate.group_stats(scored, by=by, rates=rates, min_n=min_n)
+    table = table.rename(columns={table.columns[0]: "group"})
+    labels = post_labels(scored) if by == "post" else {}
+    table.insert(1, "label", table["group"].map(lambda g: labels.get(g, g)).astype("string"))
+    if by == "post" and "post_owner" in scored:
+        owners = scored.dropna(subset=["post_id"]).groupby("post_id")["post_owner"].agg(_mode)
+        table.insert(2, "owner", table["group"].map(owners).astype("string"))
+    order = table.assign(_ok=table["status"].eq("ok"), _share=table["flagged_share"].fillna(-1))
+    order = order.sort_values(
+        ["_ok", "_share", "n", "group"], ascending=[False, False, False, True]
+    )
+    return order.drop(columns=["_ok", "_share"]).reset_index(drop=True)
+
+
+def post_labels(scored: pd.DataFrame) -> dict[str, str]:
+    """post_id -> shortcode where the export has one: "DU1ttB3ZlUf" reads better than a media id."""
+    column = next((c for c in SHORTCODE_COLUMNS if c in scored), None)
+    if column is None or "post_id" not in scored:
+        return {}
+    pairs = scored[["post_id", column]].dropna().astype(str)
+    return pairs.groupby("post_id")[column].agg(_mode).to_dict()
+
+
+def clusters(scored: pd.DataFrame, k: int, chars: int) -> list[dict[str, Any]]:
+    if "copy_paste" not in scored or "cluster_id" not in scored or scored.empty:
+        return []
+    table = aggregate.top_clusters(_with_author(scored), k=k)
+    if "text" in scored:
+        # What people actually wrote, not the model's cleaned text (emoji spelled out etc.).
+        written = scored.groupby(scored["cluster_id"].astype("string"))["text"].agg(_mode)
+        table["example"] = table["cluster_id"].map(written).fillna(table["example"])
+    table["example"] = table["example"].map(lambda t: _clip(t, chars))
+    return records(table)
+
+
+def worst_authors(scored: pd.DataFrame, k: int) -> list[dict[str, Any]]:
+    if "author" not in scored or scored["author"].isna().all():
+        return []
+    table = aggregate.worst_authors(scored, k=k)
+    return records(table[table["flagged"] > 0])
+
+
+def flagged_rows(scored: pd.DataFrame, keep: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Every flagged comment with its reasons, most confident first (flagged.csv)."""
+    rows = scored[flags(scored).to_numpy()]
+    rows = rows[[c for c in (*FLAGGED_COLUMNS, *keep) if c in rows.columns]]
+    if "p_spam" in rows:
+        rows = rows.sort_values("p_spam", ascending=False, kind="stable")
+    return rows.reset_index(drop=True)
+
+
+def examples(scored: pd.DataFrame, k: int, chars: int) -> list[dict[str, Any]]:
+    """Up to k flagged comments, one per distinct text, so one bot script cannot fill the list."""
+    rows = flagged_rows(scored.assign(_key=_key(scored)), keep=("_key",))
+    rows = rows.drop_duplicates("_key").head(k).drop(columns="_key")
+    labels = post_labels(scored)
+    if labels:
+        rows.insert(2, "post_label", rows["post_id"].map(lambda p: labels.get(p, p)))
+    if "text" in rows:
+        rows["text"] = rows["text"].map(lambda t: _clip(t, chars))
+    return records(rows)
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [jsonable(r) for r in frame.to_dict("records")]
+
+
+def jsonable(value: Any) -> Any:
+    """Plain JSON types: NaN/NA -> None, numpy scalars -> Python, dataclasses -> dicts."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return jsonable(dataclasses.asdict(value))
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [jsonable(v) for v in value]
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, bool | np.bool_):
+        return bool(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return value if isinstance(value, str) else str(value)
+
+
+def _key(scored: pd.DataFrame) -> pd.Series:
+    for column in ("dedup_key", "clean_text", "text"):
+        if column in scored:
+            return scored[column].astype("string").fillna("")
+    return pd.Series(np.arange(len(scored)).astype(str), index=scored.index)
+
+
+def _with_author(scored: pd.DataFrame) -> pd.DataFrame:
+    return scored if "author" in scored else scored.assign(author=pd.NA)
+
+
+def _clip(text: Any, chars: int) -> str:
+    text = "" if text is None or text is pd.NA else str(text)
+    return text if len(text) <= chars else text[: chars - 1] + "\u2026"
+
+
+def _mode(values: pd.Series) -> Any:
+    counts = values.dropna().value_counts()
+    return counts.index[0] if len(counts) else pd.NA
+
+
+def _mean_flag(scored: pd.DataFrame, column: str) -> float | None:
+    if column not in scored or scored.empty:
+        return None
+    return float(scored[column].astype("boolean").fillna(False).astype(float).mean())
+
+
+def has_times(scored: pd.DataFrame) -> bool:
+    if "created_at" not in scored:
+        return False
+    parsed = pd.to_datetime(scored["created_at"].astype("string"), utc=True, errors="coerce",
+                            format="ISO8601")  # fmt: skip
+    return bool(parsed.notna().any())
+
+
+def _float(value: Any) -> float | None:
+    try:
+        return None if value is None else float(value)
+    except (TypeError, ValueError):
+        return None

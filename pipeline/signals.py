@@ -1,0 +1,301 @@
+"""Export-wide coordination signals: copy-paste clusters, repeat authors and comment bursts.
+
+One bot comment often looks harmless; a campaign shows up as the same text on many posts, the
+same accounts pasting it again and again, and dozens of comments landing within a minute.
+Every function reads a cleaned (and usually scored) frame and returns new columns; the input
+frame is never mutated. Work per row is vectorised; Python loops run over distinct texts only.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+import pandas as pd
+from datasketch import MinHash, MinHashLSH
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+# What add_signals reads (post_owner and the text itself are not needed) and what it adds.
+INPUT_COLUMNS = ["post_id", "author", "created_at", "dedup_key"]
+SIGNAL_COLUMNS = (
+    "cluster_id", "cluster_size", "cluster_posts", "cluster_authors", "copy_paste",
+    "author_posts", "author_comments", "author_repeat_posts", "author_repeat",
+    "in_burst", "burst_size", "burst_span_s",
+)  # fmt: skip
+_WORD = re.compile(r"\w")
+
+
+@dataclass(frozen=True)
+class SignalsConfig:
+    jaccard: float = 0.8  # near-duplicate threshold on character shingles of dedup_key
+    shingle_chars: int = 3
+    num_perm: int = 128
+    seed: int = 1
+    # Jaccard over a handful of characters is noise, so short keys only cluster exactly.
+    min_near_chars: int = 12
+    # Real fans repeat "🔥" and "ok" everywhere; a text needs this many word characters
+    # before repeating it counts as coordination.
+    min_signal_chars: int = 3
+    min_cluster_size: int = 3
+    min_cluster_posts: int = 2
+    min_cluster_authors: int = 2
+    burst_window_s: int = 120
+    burst_min_comments: int = 5
+    reason_min_p_spam: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.jaccard <= 1.0:
+            raise ValueError(f"signals.jaccard must be in (0, 1], got {self.jaccard}")
+        if not 0.0 <= self.reason_min_p_spam <= 1.0:
+            raise ValueError(
+                f"signals.reason_min_p_spam must be in [0, 1], got {self.reason_min_p_spam}"
+            )
+        counts = ("shingle_chars", "num_perm", "min_cluster_size", "min_cluster_posts",
+                  "min_cluster_authors", "burst_window_s", "burst_min_comments")  # fmt: skip
+        for name in counts:
+            if getattr(self, name) < 1:
+                raise ValueError(f"signals.{name} must be >= 1, got {getattr(self, name)}")
+        if self.min_near_chars < self.shingle_chars:
+            raise ValueError("signals.min_near_chars must be >= signals.shingle_chars")
+
+
+def add_signals(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -> pd.DataFrame:
+    """`df` plus every signals column (see SIGNAL_COLUMNS); author/created_at may be absent."""
+    _require(df, ("post_id", "dedup_key"))
+    clusters = cluster_columns(df, config)
+    authors = author_columns(df, clusters["cluster_id"], config)
+    bursts = burst_columns(df, config)
+    return pd.concat(
+        [df.drop(columns=list(SIGNAL_COLUMNS), errors="ignore"), clusters, authors, bursts], axis=1
+    )
+
+
+def cluster_columns(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -> pd.DataFrame:
+    """Copy-paste clusters: exact dedup_key matches merged with MinHash near-duplicates."""
+    keys = _text_column(df, "dedup_key").str.strip().replace("", pd.NA)
+    codes, uniques = pd.factorize(keys)
+    uniques = np.asarray(uniques, dtype=object)
+    # A trailing slot serves code -1 (no key); those rows each get a singleton group instead.
+    labels = np.append(_near_duplicate_labels(uniques, config), -1)
+    ids = np.append(_cluster_ids(uniques, labels[:-1]), None)
+    missing = codes < 0
+    group = np.where(missing, len(uniques) + np.cumsum(missing), labels[codes])
+    by = _who(df, g=group).groupby("g")
+    out = pd.DataFrame(index=df.index)
+    out["cluster_id"] = pd.array(ids[codes], dtype="string")
+    out["cluster_size"] = by["g"].transform("size").to_numpy()
+    out["cluster_posts"] = by["post"].transform("nunique").to_numpy()
+    out["cluster_authors"] = by["author"].transform("nunique").to_numpy()
+    out["copy_paste"] = (~missing) & _wordy_rows(df, config) & _spans(out, config)
+    return out
+
+
+def author_columns(
+    df: pd.DataFrame, cluster_id: pd.Series, config: SignalsConfig = SignalsConfig()
+) -> pd.DataFrame:
+    """How widely each author comments, and on how many posts they pasted the same cluster."""
+    frame = _who(df, cluster=cluster_id.to_numpy())
+    by_author = frame.groupby("author", dropna=True)["post"]
+    repeat = frame.groupby(["author", "cluster"], dropna=True)["post"].transform("nunique")
+    out = pd.DataFrame(index=df.index)
+    # Null authors get <NA>, not 0: an unknown account has no behaviour to report.
+    out["author_posts"] = by_author.transform("nunique").astype("Int64").array
+    out["author_comments"] = by_author.transform("size").astype("Int64").array
+    out["author_repeat_posts"] = repeat.astype("Int64").array
+    repeated = out["author_repeat_posts"].fillna(0).to_numpy() >= 2
+    out["author_repeat"] = repeated & _wordy_rows(df, config)
+    return out
+
+
+def burst_columns(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -> pd.DataFrame:
+    """Bursts: comments inside a W-second window on one post that holds >= K comments."""
+    seconds = _epoch_seconds(_text_column(df, "created_at"))
+    post_codes, _ = pd.factorize(_text_column(df, "post_id"))
+    usable = np.flatnonzero((post_codes >= 0) & ~np.isnan(seconds))
+    order = usable[np.lexsort((seconds[usable], post_codes[usable]))]
+    whole = seconds[order].astype(np.int64)
+    size, span = _burst_episodes(post_codes[order], whole, config)
+    out = pd.DataFrame(index=df.index)
+    burst_size = np.zeros(len(df), dtype=np.int64)
+    burst_span = np.full(len(df), np.nan)
+    burst_size[order], burst_span[order] = size, span
+    out["in_burst"] = burst_size > 0
+    out["burst_size"] = burst_size
+    out["burst_span_s"] = burst_span
+    return out
+
+
+def reasons_for(
+    rows: pd.DataFrame | pd.Series, config: SignalsConfig = SignalsConfig()
+) -> pd.Series:
+    """Short human reasons per comment ("link; copy-paste: same text on 7 posts by 12 authors")."""
+    frame = rows.to_frame().T if isinstance(rows, pd.Series) else rows
+    out = pd.Series("", index=frame.index, dtype="string")
+    for when, text in _reason_parts(frame, config):
+        part = pd.Series(np.where(when, text, ""), index=frame.index, dtype="string")
+        glue = np.where((out != "") & (part != ""), "; ", "")
+        out = out + glue + part
+    return out
+
+
+def _reason_parts(frame: pd.DataFrame, config: SignalsConfig):
+    """(mask, text) pairs in reading order; a missing column simply yields no reason."""
+
+    num, flag = partial(_num, frame), partial(_flag, frame)
+    p = num("p_spam")
+    yield p >= config.reason_min_p_spam, "p_spam " + p.round(2).map("{:.2f}".format)
+    urls = num("n_url").fillna(0)
+    yield urls > 0, np.where(urls > 1, _count(urls, "link"), "link")
+    yield num("n_mention").fillna(0) > 0, "mentions another account"
+    yield num("n_wallet").fillna(0) > 0, "wallet address"
+    yield num("n_phone").fillna(0) > 0, "phone number"
+    yield flag("emoji_only"), "emoji only"
+    where = _count(num("cluster_posts"), "post") + " by " + _count(num("cluster_authors"), "author")
+    yield flag("copy_paste"), "copy-paste: same text on " + where
+    yield flag("author_repeat"), "author repeats on " + _count(num("author_repeat_posts"), "post")
+    span = _duration(num("burst_span_s"))
+    yield flag("in_burst"), "burst: " + _count(num("burst_size"), "comment") + " in " + span
+
+
+def _num(frame: pd.DataFrame, col: str) -> pd.Series:
+    if col not in frame:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    return pd.to_numeric(frame[col], errors="coerce").astype(float)
+
+
+def _flag(frame: pd.DataFrame, col: str) -> np.ndarray:
+    if col not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    return frame[col].astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def _count(values: pd.Series, noun: str) -> pd.Series:
+    whole = values.fillna(0).round().astype(np.int64)
+    return whole.astype(str) + " " + noun + np.where(whole == 1, "", "s")
+
+
+def _duration(seconds: pd.Series) -> pd.Series:
+    """Short spans in seconds, longer ones in whole minutes, as a reader would say them."""
+    s = seconds.fillna(0)
+    minutes = (s / 60).round().clip(lower=1).astype(np.int64).astype(str) + " min"
+    return pd.Series(
+        np.where(s < 120, s.round().astype(np.int64).astype(str) + " s", minutes), index=s.index
+    )
+
+
+def _require(df: pd.DataFrame, columns: tuple[str, ...]) -> None:
+    if missing := ", ".join(c for c in columns if c not in df.columns):
+        raise ValueError(f"signals need column(s) {missing}; run the cleaning stage first")
+
+
+def _text_column(df: pd.DataFrame, name: str) -> pd.Series:
+    """The column as pandas strings, or all-null when the export has no such column."""
+    if name not in df.columns:
+        return pd.Series(pd.NA, index=df.index, dtype="string")
+    return df[name].astype("string")
+
+
+def _who(df: pd.DataFrame, **extra: np.ndarray) -> pd.DataFrame:
+    """Post and author per row on a fresh RangeIndex, plus `extra` columns to group by."""
+    posts, authors = _text_column(df, "post_id"), _text_column(df, "author")
+    return pd.DataFrame({"post": posts.to_numpy(), "author": authors.to_numpy(), **extra})
+
+
+def _wordy_rows(df: pd.DataFrame, config: SignalsConfig) -> np.ndarray:
+    """Rows whose key has enough word characters for a repeat to mean something."""
+    codes, uniques = pd.factorize(_text_column(df, "dedup_key"))
+    counts = np.fromiter((len(_WORD.findall(k)) for k in uniques), np.int64, len(uniques))
+    return (codes >= 0) & (np.append(counts, 0)[codes] >= config.min_signal_chars)
+
+
+def _spans(out: pd.DataFrame, config: SignalsConfig) -> np.ndarray:
+    big = out["cluster_size"].to_numpy() >= config.min_cluster_size
+    posts = out["cluster_posts"].to_numpy() >= config.min_cluster_posts
+    authors = out["cluster_authors"].to_numpy() >= config.min_cluster_authors
+    return big & (posts | authors)
+
+
+def _shingles(key: str, k: int) -> set[str]:
+    text = " ".join(key.split())
+    return {text[i : i + k] for i in range(max(1, len(text) - k + 1))}
+
+
+def _near_duplicate_labels(keys: np.ndarray, config: SignalsConfig) -> np.ndarray:
+    """Component label per distinct key; LSH candidates are kept only if true Jaccard passes."""
+    if len(keys) == 0:
+        return np.zeros(0, dtype=np.int64)
+    lsh = MinHashLSH(threshold=config.jaccard, num_perm=config.num_perm)
+    # Drawing the permutations once; MinHash() would redraw them for every key.
+    template = MinHash(num_perm=config.num_perm, seed=config.seed)
+    rows, cols, shingles = [], [], {}
+    for i, key in enumerate(keys):
+        if len(key) < config.min_near_chars:
+            continue
+        shingles[i] = _shingles(key, config.shingle_chars)
+        sketch = MinHash(
+            config.num_perm, permutations=template.permutations, scheme=template.scheme
+        )
+        sketch.update_batch([s.encode("utf-8") for s in shingles[i]])
+        for j in lsh.query(sketch):
+            if _jaccard(shingles[i], shingles[j]) >= config.jaccard:
+                rows.append(i)
+                cols.append(j)
+        lsh.insert(i, sketch, check_duplication=False)
+    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(keys), len(keys)))
+    return connected_components(graph, directed=False)[1]
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b)
+
+
+def _cluster_ids(keys: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """A stable id per component: a short hash of its smallest key, independent of row order."""
+    smallest = pd.Series(keys).groupby(labels).transform("min")
+    digest = {
+        k: hashlib.blake2b(k.encode("utf-8"), digest_size=6).hexdigest() for k in set(smallest)
+    }
+    return smallest.map(digest).to_numpy(dtype=object)
+
+
+def _epoch_seconds(created_at: pd.Series) -> np.ndarray:
+    """Whole seconds since the epoch; NaN where the timestamp is missing or unparseable."""
+    ts = pd.to_datetime(created_at, utc=True, errors="coerce", format="ISO8601")
+    seconds = (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+    return np.floor(seconds.to_numpy(dtype=float, na_value=np.nan))
+
+
+def _burst_episodes(post: np.ndarray, t: np.ndarray, config: SignalsConfig):
+    """Per comment (sorted by post, time): size and duration of its burst episode, 0 if none.
+
+    The window starting at comment j covers j..j+fwd[j]-1. Any dense window can be shifted to
+    start at its first comment, so dense windows that start at comments cover every burst
+    comment; overlapping dense windows on one post form one episode.
+    """
+    n = len(t)
+    if n == 0:
+        return np.zeros(0, np.int64), np.zeros(0)
+    # Offsetting each post by more than the whole time span keeps searchsorted inside a post.
+    gap = int(t.max() - t.min()) + 2 * config.burst_window_s + 1
+    key = post.astype(np.int64) * gap + (t - t.min())
+    idx = np.arange(n)
+    fwd = np.searchsorted(key, key + config.burst_window_s, side="right") - idx
+    starts = idx[fwd >= config.burst_min_comments]
+    ends = starts + fwd[starts] - 1
+    opened = np.cumsum(np.bincount(starts, minlength=n))
+    closed = np.cumsum(np.bincount(ends, minlength=n))  # windows ending at or before i
+    covered = opened - closed + np.bincount(ends, minlength=n) > 0
+    # Neighbours share an episode only when one dense window holds both of them.
+    joined = np.concatenate([[False], (opened - closed)[:-1] > 0])
+    first = np.flatnonzero(covered & ~joined)
+    episode = np.cumsum(covered & ~joined) - 1
+    counts = np.bincount(episode[covered], minlength=len(first))
+    spans = (t[first + counts - 1] - t[first]).astype(float)
+    # A trailing dummy slot absorbs episode -1 (rows before the first burst); masked anyway.
+    size = np.where(covered, np.append(counts, 0)[episode], 0)
+    span = np.where(covered, np.append(spans, np.nan)[episode], np.nan)
+    return size.astype(np.int64), span

@@ -1,0 +1,283 @@
+import csv
+import json
+import os
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline import aggregate
+from pipeline.report import ReportOptions, build_report, plots
+from pipeline.report import render as render_mod
+from pipeline.report.summary import error_rates
+from tests.report_frames import (
+    CAMPAIGN_NAME,
+    FORMULA,
+    HANDLE,
+    IMG,
+    MANIFEST,
+    POST_PAYLOAD,
+    SCRIPT,
+    TITLE,
+    audit_for,
+    scored_frame,
+)
+
+TEMPLATES = Path(render_mod.__file__).parent / "templates"
+CSP = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; "
+    "form-action 'none'"
+)
+ALLOWED_TAGS = {
+    "html", "head", "meta", "title", "style", "body", "header", "main", "nav", "section", "footer",
+    "article", "details", "summary", "div", "span", "p", "b", "strong", "h1", "h2", "h3", "h4",
+    "a", "table", "thead", "tbody", "tr", "th", "td", "ol", "ul", "li", "blockquote", "figure",
+    "figcaption", "svg", "g", "text", "tspan", "rect", "line", "path",
+}  # fmt: skip
+
+
+class Page(HTMLParser):
+    """Every tag and attribute of a page, and the text of its <style> elements."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.styles: list[str] = []
+        self._in_style = False
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        self._in_style = tag == "style"
+
+    def handle_endtag(self, tag):
+        self._in_style = False
+
+    def handle_data(self, data):
+        if self._in_style:
+            self.styles.append(data)
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    frame = scored_frame()
+    out = tmp_path_factory.mktemp("report") / "new" / "dir"
+    paths = build_report(frame, out, manifest=MANIFEST, title=TITLE, audit=audit_for(frame),
+                         generated_at="2026-03-09T10:00:00+00:00")  # fmt: skip
+    return frame, paths, paths.html.read_text(encoding="utf-8")
+
+
+def test_writes_every_file_and_no_temp_files(report):
+    _, paths, _ = report
+    names = sorted(p.name for p in paths.out_dir.iterdir())
+    assert names == ["flagged.csv", "groups_author.csv", "groups_owner.csv", "groups_post.csv",
+                     "report.html", "summary.json"]  # fmt: skip
+    assert set(paths.groups) == {"post", "owner", "author"}
+
+
+def test_summary_json_holds_the_numbers_on_the_page(report):
+    frame, paths, page = report
+    data = json.loads(paths.summary.read_text(), parse_constant=_no_nan)
+    overall = data["overall"]
+    flagged = int((frame["pred_label"] == "spam").sum())
+    assert (overall["n"], overall["n_flagged"]) == (len(frame), flagged)
+    assert overall["flagged_share"] == pytest.approx(flagged / len(frame))
+    lo, hi = aggregate.wilson_interval(flagged, len(frame))
+    assert (overall["wilson_lo"], overall["wilson_hi"]) == pytest.approx((lo, hi))
+    rates = error_rates(MANIFEST)
+    corrected = aggregate.corrected_prevalence(
+        flagged, len(frame), rates.sensitivity, rates.specificity, rates.n_pos, rates.n_neg
+    )
+    assert overall["corrected_share"] == pytest.approx(corrected.estimate)
+    for shown in (f"{len(frame):,}", render_mod.pct(overall["flagged_share"]),
+                  render_mod.pct(overall["corrected_share"]), "90.0%", "97.0%"):  # fmt: skip
+        assert shown in page
+    assert data["model"]["error_rates"]["n_pos"] == 400
+    assert data["audit"]["campaign"] == CAMPAIGN_NAME
+
+
+def test_group_tables_match_aggregate_and_hide_small_groups(report):
+    frame, paths, page = report
+    data = json.loads(paths.summary.read_text())
+    rows = {r["group"]: r for r in data["groups"]["post"]["rows"]}
+    expected = aggregate.group_stats(frame, by="post", rates=error_rates(MANIFEST))
+    for row in expected[expected["status"] == "ok"].itertuples():
+        assert rows[row.post_id]["flagged_share"] == pytest.approx(row.flagged_share)
+        assert rows[row.post_id]["corrected_share"] == pytest.approx(row.corrected_share)
+    assert rows["tiny"]["status"] == "not enough comments"
+    assert rows["tiny"]["flagged_share"] is None and rows["tiny"]["n"] == 5
+    assert rows["C1aaa"]["owner"] == "alice"
+    shares = [r["flagged_share"] for r in data["groups"]["post"]["rows"] if r["status"] == "ok"]
+    assert shares == sorted(shares, reverse=True)
+    assert "not enough comments (fewer than 20)" in page
+    assert pd.read_csv(paths.groups["post"])["group"].tolist().count("tiny") == 1
+
+
+@pytest.mark.parametrize("payload", [SCRIPT, IMG, HANDLE, POST_PAYLOAD, CAMPAIGN_NAME, TITLE])
+def test_untrusted_text_appears_only_escaped(report, payload):
+    _, _, page = report
+    assert payload not in page
+    assert escaped(payload) in page
+
+
+def test_page_has_no_script_no_handlers_and_no_unexpected_tags(report):
+    _, _, page = report
+    parsed = Page(page)
+    tags = {tag for tag, _ in parsed.tags}
+    assert tags <= ALLOWED_TAGS, tags - ALLOWED_TAGS
+    handlers = [(t, a) for t, attrs in parsed.tags for a in attrs if a.lower().startswith("on")]
+    assert handlers == []
+    assert "xss-marker" not in tags and "script" not in tags and "img" not in tags
+
+
+def test_page_references_nothing_outside_itself(report):
+    _, _, page = report
+    parsed = Page(page)
+    metas = [a for t, a in parsed.tags if t == "meta" and a.get("http-equiv")]
+    assert metas == [{"http-equiv": "Content-Security-Policy", "content": CSP}]
+    for tag, attrs in parsed.tags:
+        for name, value in attrs.items():
+            if name in ("href", "src", "xlink:href", "action", "srcset", "poster", "data"):
+                assert (value or "").startswith("#"), (tag, name, value)
+            assert not re.search(r"(?i)(https?:|//|url\()", value or ""), (tag, name, value)
+    style = "".join(parsed.styles)
+    assert not re.search(r"(?i)(https?:|url\(|@import|@font-face)", style)
+
+
+def test_no_template_marks_anything_safe():
+    for path in TEMPLATES.glob("*.j2"):
+        text = path.read_text(encoding="utf-8")
+        assert not re.search(r"\|\s*safe|autoescape\s+false|Markup", text), path.name
+    for path in TEMPLATES.parent.glob("*.py"):
+        assert "Markup" not in path.read_text(encoding="utf-8"), path.name
+    assert render_mod.environment().autoescape is True
+
+
+def test_csv_cells_that_look_like_formulas_are_guarded(tmp_path):
+    frame = scored_frame()
+    spam = frame.index[frame["pred_label"] == "spam"]
+    frame.loc[spam[0], "author"] = "@SUM(1+1)"
+    frame.loc[spam[1], "author"] = "-2+3"
+    frame.loc[spam[2], "author"] = "\tcmd"
+    paths = build_report(frame, tmp_path, manifest=MANIFEST)
+    with open(paths.flagged, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    texts, authors = {r["text"] for r in rows}, {r["author"] for r in rows}
+    assert "'" + FORMULA in texts and FORMULA not in texts
+    assert {"'@SUM(1+1)", "'-2+3", "'\tcmd"} <= authors
+    with open(paths.groups["author"], newline="", encoding="utf-8") as f:
+        groups = {r["group"] for r in csv.DictReader(f)}
+    assert "'@SUM(1+1)" in groups and "@SUM(1+1)" not in groups
+    assert all(float(r["p_spam"]) >= 0.5 for r in rows)  # numbers stay numbers
+
+
+def test_flagged_csv_lists_every_flagged_comment_with_reasons(report):
+    frame, paths, _ = report
+    flagged = pd.read_csv(paths.flagged, dtype=str, keep_default_na=False)
+    assert len(flagged) == int((frame["pred_label"] == "spam").sum())
+    assert flagged["reasons"].str.startswith("p_spam").all()
+    assert flagged["p_spam"].astype(float).is_monotonic_decreasing
+
+
+def test_audit_section_shows_verdicts_warnings_and_evidence(report):
+    _, paths, page = report
+    audit = json.loads(paths.summary.read_text())["audit"]
+    alice = next(c for c in audit["creators"] if c["handle"] == "alice")
+    assert alice["verdict"] in {b["name"] for b in audit["bands"]}
+    assert alice["evidence"]["examples"] and alice["evidence"]["has_times"]
+    assert any("gone<i>" in w for w in audit["warnings"])
+    assert "gone&lt;i&gt;" in page and "Campaign posts against this creator" in page
+    assert page.count('class="verdict tone-') == 3
+    assert "When the comments arrived (UTC)" in page
+
+
+def test_optional_columns_may_be_absent(tmp_path):
+    frame = scored_frame(times=False, authors=False)
+    frame = frame.drop(columns=["copy_paste", "cluster_id", "in_burst", "reasons", "p_spam"])
+    paths = build_report(frame, tmp_path, manifest=None)
+    data = json.loads(paths.summary.read_text())
+    assert set(paths.groups) == {"post", "owner"}
+    assert "author" in data["skipped_groupings"]
+    assert data["overall"]["corrected_share"] is None and data["model"]["error_rates"] is None
+    assert data["worst_authors"] == [] and data["top_clusters"] == []
+    page = paths.html.read_text()
+    assert 'id="timeline"' not in page and "does not record its sensitivity" in page
+
+
+def test_minimal_and_empty_frames_render(tmp_path):
+    minimal = pd.DataFrame({"post_id": ["p", "p", "q"], "text": ["a", "b", "buy now"],
+                            "pred_label": ["genuine", "genuine", "spam"]})  # fmt: skip
+    build_report(minimal, tmp_path / "m", title="m")
+    empty = build_report(scored_frame().iloc[:0], tmp_path / "e", manifest=MANIFEST)
+    assert json.loads(empty.summary.read_text())["overall"]["n"] == 0
+    assert "No comment was flagged." in empty.html.read_text()
+
+
+def test_tables_are_capped_but_the_csv_is_complete(tmp_path):
+    paths = build_report(scored_frame(), tmp_path, options=ReportOptions(max_rows=2, min_n=1))
+    data = json.loads(paths.summary.read_text())
+    assert len(data["groups"]["post"]["rows"]) == 2 and data["groups"]["post"]["n_groups"] == 6
+    assert len(pd.read_csv(paths.groups["post"])) == 6
+    assert "Showing 2 of 6 posts" in paths.html.read_text()
+
+
+def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "report.html"
+    target.write_text("old")
+
+    def boom(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", boom)
+    with pytest.raises(OSError):
+        render_mod.write_text(target, "new")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_share_bars_geometry():
+    rows = [
+        {"group": "a", "flagged_share": 0.4, "wilson_lo": 0.3, "wilson_hi": 0.5,
+         "corrected_share": 0.42, "status": "ok"},
+        {"group": "b" * 40, "flagged_share": None, "wilson_lo": None, "wilson_hi": None,
+         "corrected_share": None, "status": "not enough comments"},
+    ]  # fmt: skip
+    chart = plots.share_bars(rows, "group")
+    a, b = chart.bars
+    assert chart.ticks[-1].text == "60%"  # 0.5 * 1.05 rounds up to the 60% scale
+    assert a.width == pytest.approx(chart.plot_w * 0.4 / 0.6)
+    assert chart.x0 < a.lo_x < a.corrected_x < a.hi_x <= chart.x0 + chart.plot_w
+    assert (b.width, b.note, len(b.label), b.title) == (0, "not enough comments", 28, "b" * 40)
+
+
+def test_histograms_count_every_comment():
+    p = pd.Series([0.0, 0.1, 0.55, 0.97, 1.0, None])
+    flagged = p >= 0.5
+    hist = plots.p_spam_histogram(p, flagged, 0.5)
+    assert sum(b.n_all for b in hist.bins) == 5 and sum(b.n_flagged for b in hist.bins) == 3
+    assert hist.marker_x == pytest.approx(hist.x0 + (hist.width - hist.x0 - 16) * 0.5)
+    times = pd.Series(["2026-01-01T00:00:00Z", "2026-01-01T00:10:00+00:00", "junk", None])
+    hist = plots.time_histogram(times, pd.Series([True, False, True, False]))
+    assert sum(b.n_all for b in hist.bins) == 2 and sum(b.n_flagged for b in hist.bins) == 1
+    assert plots.time_histogram(pd.Series(["junk", None]), pd.Series([False, False])) is None
+
+
+def test_number_formats():
+    assert render_mod.pct(0.1234) == "12.3%" and render_mod.pct(None) == "\u2013"
+    assert render_mod.pct(float("nan")) == "\u2013"
+    assert render_mod.interval(0.01, 0.2) == "1.0\u201320.0%"
+    assert render_mod.pp(-0.031) == "\u22123.1 pp" and render_mod.pp(0.2) == "+20.0 pp"
+    assert render_mod.when("2026-03-01T12:00:59.9+01:00") == "2026-03-01 11:00 UTC"
+    assert render_mod.when("yesterday") == "yesterday"
+
+
+def escaped(text: str) -> str:
+    """HTML-escaped as jinja2 (markupsafe) writes it: & < > " ' all become entities."""
+    table = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"}
+    return "".join(table.get(c, c) for c in text)
+
+
+def _no_nan(name: str):
+    raise AssertionError(f"summary.json holds {name}")

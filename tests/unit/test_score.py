@@ -1,0 +1,146 @@
+"""Batch scoring with the tiny random-weight model: dedup, resume, row accounting."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from pipeline import io
+from pipeline.model import Classifier
+from pipeline.score import ScoreConfig, score_file
+
+TEXTS = [
+    "check out my channel!!! http://x.example",
+    "Love this ❤️",
+    "where did you buy that jacket?",
+    "DM @crypto_guru to earn $5k a week",
+    "",  # rejected: empty text
+    "Love this ❤️❤️",
+    "wow",
+]
+
+
+class CountingScorer:
+    """Wraps a Classifier and counts the texts that reach the network."""
+
+    def __init__(self, classifier: Classifier, fail_on_call: int | None = None) -> None:
+        self.classifier = classifier
+        self.threshold = classifier.threshold
+        self.manifest = classifier.manifest
+        self.texts = 0
+        self.calls = 0
+        self.fail_on_call = fail_on_call
+
+    def score_clean(self, texts, batch_size: int = 64):
+        self.calls += 1
+        if self.calls == self.fail_on_call:
+            raise KeyboardInterrupt("simulated crash")
+        self.texts += len(texts)
+        return self.classifier.score_clean(texts, batch_size)
+
+
+@pytest.fixture(scope="module")
+def classifier(tiny_model_dir: Path) -> Classifier:
+    return Classifier.from_pretrained(tiny_model_dir)
+
+
+def export(path: Path, n: int, texts=TEXTS, vary: bool = True) -> Path:
+    """A canonical JSONL export; `vary` appends small numbers so some texts differ."""
+    rows = [
+        {
+            "comment_id": str(i),
+            "post_id": f"p{i % 5}",
+            "post_owner": f"owner{i % 2}",
+            "author": f"user{i % 37}",
+            "text": _text(texts[i % len(texts)], i, vary),
+            "created_at": f"2026-01-01T00:{i % 60:02d}:00Z",
+        }
+        for i in range(n)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def _text(text: str, i: int, vary: bool) -> str:
+    return f"{text} {i % 11}" if vary and text and i % 3 == 0 else text
+
+
+def test_every_row_is_scored_or_rejected(tmp_path, classifier):
+    src = export(tmp_path / "in.jsonl", 70)
+    sink = io.RejectSink()
+    summary = score_file(src, tmp_path / "out.parquet", classifier, rejects=sink)
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    assert summary.rows_in == 70 and len(out) + sink.count == 70
+    assert sink.count == 70 // len(TEXTS)  # the empty texts, with their reason
+    assert set(out["pred_label"]) <= {"spam", "genuine"}
+    assert out["p_spam"].between(0, 1).all()
+    expected = classifier.predict_proba(out["text"].tolist())[:, 1]
+    assert out["p_spam"].to_numpy() == pytest.approx(expected, abs=1e-5)
+    for column in ("clean_text", "dedup_key", "reasons", "cluster_size", "cluster_posts"):
+        assert column in out.columns
+    assert not (tmp_path / "out.parquet.parts").exists()
+
+
+def test_ten_thousand_copies_cost_one_forward_pass(tmp_path, classifier):
+    src = export(tmp_path / "in.jsonl", 10_000, texts=["Amazing content 🔥🔥"], vary=False)
+    scorer = CountingScorer(classifier)
+    summary = score_file(src, tmp_path / "out.parquet", scorer, config=ScoreConfig(chunk_size=1000))
+    assert scorer.texts == 1 and summary.texts_scored == 1
+    assert summary.rows_scored == 10_000
+    assert pd.read_parquet(tmp_path / "out.parquet")["p_spam"].nunique() == 1
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
+def test_resume_after_crash_is_byte_identical(tmp_path, classifier, suffix):
+    src = export(tmp_path / "in.jsonl", 400)
+    config = ScoreConfig(chunk_size=50)
+    whole = tmp_path / f"whole{suffix}"
+    score_file(src, whole, classifier, config=config)
+    broken = tmp_path / f"resumed{suffix}"
+    with pytest.raises(KeyboardInterrupt):
+        score_file(src, broken, CountingScorer(classifier, fail_on_call=4), config=config)
+    assert not broken.exists(), "a partial output must never appear under the final name"
+    scorer = CountingScorer(classifier)
+    summary = score_file(src, broken, scorer, config=config, resume=True)
+    assert summary.resumed_chunks == 3
+    assert broken.read_bytes() == whole.read_bytes()
+
+
+def test_checkpoint_of_another_input_is_not_reused(tmp_path, classifier):
+    config = ScoreConfig(chunk_size=50)
+    out = tmp_path / "out.parquet"
+    with pytest.raises(KeyboardInterrupt):
+        score_file(
+            export(tmp_path / "a.jsonl", 200), out, CountingScorer(classifier, 3), config=config
+        )
+    summary = score_file(
+        export(tmp_path / "b.jsonl", 100), out, classifier, config=config, resume=True
+    )
+    assert summary.resumed_chunks == 0 and summary.rows_in == 100
+
+
+def test_kill_9_then_resume_gives_identical_output(tmp_path, tiny_model_dir):
+    src = export(tmp_path / "in.jsonl", 6_000)
+    args = [sys.executable, "-m", "pipeline", "score", str(src), "--model", str(tiny_model_dir)]
+    args += ["--chunk-size", "200", "--no-progress"]
+    subprocess.run([*args, "-o", str(tmp_path / "whole.parquet")], check=True, capture_output=True)
+    target = tmp_path / "killed.parquet"
+    proc = subprocess.Popen([*args, "-o", str(target)], stderr=subprocess.DEVNULL)
+    parts = tmp_path / "killed.parquet.parts"
+    deadline = time.monotonic() + 120
+    while len(list(parts.glob("part-*.parquet"))) < 3 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not target.exists(), "the run finished before it could be killed"
+    done = subprocess.run([*args, "-o", str(target), "--resume"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert target.read_bytes() == (tmp_path / "whole.parquet").read_bytes()

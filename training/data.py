@@ -1,0 +1,187 @@
+"""Labelled examples for training and evaluation, read and cleaned like scoring input.
+
+Files go through `pipeline.io.read_chunks` (any format the readers accept) and
+`pipeline.clean.clean_many` (the same code path as scoring). Texts are deduplicated by
+`dedup_key` before any split, so one text never sits on both sides; splits are grouped
+(post owner, else post, else file), so validation measures unseen posts, not memory.
+Nothing is dropped silently: every skipped row is counted in the returned report.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sklearn.model_selection import GroupShuffleSplit
+
+from pipeline.artifact import sha256_file
+
+log = logging.getLogger(__name__)
+MIN_EXAMPLES = 10
+LABEL_VALUES = {"genuine": 0, "spam": 1}
+GROUP_ORDER = ("post_owner", "post_id", "source_file")
+
+
+class TrainingDataError(ValueError):
+    """Labelled data that cannot be trained on; the message says what to fix."""
+
+
+def read_labelled(path: str | Path, mapping: dict[str, str] | None = None) -> tuple:
+    """(canonical rows of one file, number of rejected records)."""
+    from pipeline.io import RejectSink, read_chunks
+
+    sink = RejectSink()
+    frames = list(read_chunks(Path(path), mapping=mapping, rejects=sink))
+    frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if sink.count:
+        first = sink.rejects[0]
+        log.warning(
+            "%s: %d records rejected, e.g. line %s: %s", path, sink.count, first.line, first.reason
+        )
+    return frame, sink.count
+
+
+def file_record(path: str | Path, rows: int) -> dict[str, Any]:
+    """The manifest's record of one training file."""
+    return {"path": str(path), "sha256": sha256_file(path), "rows": rows}
+
+
+def load_examples(
+    paths: list[str | Path] | tuple, mapping: dict[str, str] | None = None, group_by: str = "auto"
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Deduplicated, cleaned, labelled examples of all files, plus a report of counts.
+
+    Columns: text (cleaned), raw_text, y (1 = spam), group, dedup_key, comment_id,
+    post_id, post_owner, source_file."""
+    if not paths:
+        raise TrainingDataError("no labelled data files given")
+    frames, report = [], {"files": [], "rows_read": 0, "rejected": 0}
+    for path in paths:
+        frame, rejected = read_labelled(path, mapping)
+        report["files"].append(file_record(path, len(frame) + rejected))
+        report["rows_read"] += len(frame)
+        report["rejected"] += rejected
+        frames.append(_require_label_column(frame, path))
+    rows = pd.concat(frames, ignore_index=True)
+    rows = _labelled_rows(rows, report)
+    rows["group"] = group_column(rows, group_by)
+    examples = _clean_and_dedup(rows, report)
+    _check_usable(examples, paths)
+    return examples, report
+
+
+def _require_label_column(frame: pd.DataFrame, path: str | Path) -> pd.DataFrame:
+    if "label" not in frame or frame["label"].isna().all():
+        raise TrainingDataError(
+            f"{path}: no labels found; training needs a label column with values"
+            " spam/genuine (or 1/0); map yours with data.mapping, e.g. {label = 'CLASS'}"
+        )
+    return frame
+
+
+def _labelled_rows(rows: pd.DataFrame, report: dict[str, Any]) -> pd.DataFrame:
+    labelled = rows[rows["label"].notna()].copy()
+    report["rows_unlabelled"] = int(len(rows) - len(labelled))
+    unknown = sorted(set(labelled["label"]) - set(LABEL_VALUES))
+    if unknown:
+        raise TrainingDataError(f"unknown label values {unknown}; use spam or genuine")
+    labelled["y"] = labelled["label"].map(LABEL_VALUES).astype(int)
+    conflicting_ids = labelled.dropna(subset=["comment_id"]).groupby("comment_id")["y"].nunique()
+    report["conflicting_ids"] = int((conflicting_ids > 1).sum())
+    if report["conflicting_ids"]:
+        log.warning("%d comment ids carry conflicting labels", report["conflicting_ids"])
+    return labelled.reset_index(drop=True)
+
+
+def group_column(rows: pd.DataFrame, group_by: str = "auto") -> pd.Series:
+    """Split groups: `group_by`, or per row the first of post_owner, post_id, source file."""
+    if group_by != "auto":
+        if rows.get(group_by) is None or rows[group_by].isna().any():
+            raise TrainingDataError(f"data.group_by={group_by!r} but some rows lack {group_by}")
+        return rows[group_by].astype(str)
+    group = pd.Series(pd.NA, index=rows.index, dtype="string")
+    for column in GROUP_ORDER:
+        if column in rows:
+            # Prefixed so a post id can never collide with an owner name; NA stays NA.
+            group = group.fillna(f"{column}:" + rows[column].astype("string"))
+    return group.astype(str)
+
+
+def _clean_and_dedup(rows: pd.DataFrame, report: dict[str, Any]) -> pd.DataFrame:
+    from pipeline.clean import clean_many
+
+    cleaned = clean_many(rows["text"].fillna("").astype(str).tolist())
+    rows["raw_text"] = rows["text"].fillna("").astype(str)
+    rows["text"] = [c.text for c in cleaned]
+    rows["dedup_key"] = [c.dedup_key for c in cleaned]
+    votes = rows.groupby("dedup_key", sort=False)["y"].agg(["mean", "nunique", "size"])
+    ties = votes.index[votes["mean"] == 0.5]
+    report["duplicates_merged"] = int((votes["size"] - 1).sum())
+    report["conflicting_texts"] = int((votes["nunique"] > 1).sum())
+    report["dropped_ties"] = int(len(ties))
+    if report["conflicting_texts"]:
+        log.warning(
+            "%d texts appear with both labels: majority vote kept, %d exact ties dropped",
+            report["conflicting_texts"],
+            len(ties),
+        )
+    first = rows.drop_duplicates("dedup_key").set_index("dedup_key")
+    first = first.drop(index=ties)
+    first["y"] = (votes.loc[first.index, "mean"] > 0.5).astype(int)
+    columns = ["text", "raw_text", "y", "group", "comment_id", "post_id", "post_owner"]
+    examples = first.reset_index()[["dedup_key", *columns, "source_file"]]
+    report.update(n_examples=len(examples), n_spam=int(examples["y"].sum()))
+    report["n_genuine"] = report["n_examples"] - report["n_spam"]
+    return examples
+
+
+def _check_usable(examples: pd.DataFrame, paths: Any) -> None:
+    where = ", ".join(str(p) for p in paths)
+    if len(examples) < MIN_EXAMPLES:
+        raise TrainingDataError(
+            f"{where}: only {len(examples)} distinct labelled texts; need at least {MIN_EXAMPLES}"
+        )
+    if examples["y"].nunique() < 2:
+        only = "spam" if examples["y"].iloc[0] else "genuine"
+        raise TrainingDataError(f"{where}: every example is {only}; training needs both labels")
+
+
+def split_grouped(
+    examples: pd.DataFrame, val_fraction: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train/validation split with no group on both sides and both labels on each side.
+
+    Groups of different kinds (post owners of one source, videos of another) are split
+    separately, so validation holds every source in proportion instead of by chance."""
+    kinds = examples["group"].str.split(":", n=1).str[0]
+    if examples["group"].nunique() < 2:
+        raise TrainingDataError(
+            "all examples are in one group (post/owner/file), so no grouped validation split"
+            " is possible; add data from more posts or set data.group_by"
+        )
+    for attempt in range(20):  # a few groups can leave one side single-class
+        val_idx = [
+            idx
+            for _, part in examples.groupby(kinds, sort=True)
+            for idx in _val_index(part, val_fraction, seed + attempt)
+        ]
+        val = examples.loc[val_idx]
+        train = examples.drop(index=val_idx)
+        if train["y"].nunique() == 2 and val["y"].nunique() == 2:
+            return train.reset_index(drop=True), val.reset_index(drop=True)
+    raise TrainingDataError("could not find a grouped split with both labels on each side")
+
+
+def _val_index(part: pd.DataFrame, val_fraction: float, seed: int) -> list:
+    if part["group"].nunique() < 2:
+        return []  # one group of this kind cannot be split: it trains
+    splitter = GroupShuffleSplit(1, test_size=val_fraction, random_state=seed)
+    _, val = next(splitter.split(part, groups=part["group"]))
+    return list(part.index[val])
+
+
+def exclude_keys(frame: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
+    """`frame` without texts that also occur in `other` (keeps held-out data unseen)."""
+    return frame[~frame["dedup_key"].isin(set(other["dedup_key"]))].reset_index(drop=True)

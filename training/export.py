@@ -1,0 +1,124 @@
+"""Write a trained network as a model directory (see `pipeline.artifact` for the format).
+
+The directory is built in a staging dir next to the target and renamed into place, so a
+crash never leaves a half-written model and an existing model is never overwritten.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from pipeline.artifact import FORMAT_VERSION, LABELS, publish
+from pipeline.model import quiet_transformers
+
+
+def export_artifact(
+    target: str | Path,
+    network: Any,
+    tokenizer: Any,
+    manifest: dict[str, Any],
+    train_log: dict[str, Any] | None = None,
+) -> Path:
+    """Publish `network` (a peft model for kind "lora", a transformers model for "full")."""
+    manifest = {"format_version": FORMAT_VERSION, "labels": list(LABELS), **manifest}
+    manifest.setdefault("created_at", datetime.now(UTC).isoformat(timespec="seconds"))
+
+    def fill(staging: Path) -> dict[str, Any]:
+        _save_weights(network, manifest, staging)
+        tokenizer.save_pretrained(str(staging))
+        (staging / "README.md").write_text(model_card(manifest), encoding="utf-8")
+        log = {"manifest": {k: v for k, v in manifest.items() if k != "files"}, **(train_log or {})}
+        (staging / "train_log.json").write_text(json.dumps(log, indent=2) + "\n", "utf-8")
+        return manifest
+
+    return publish(target, fill)
+
+
+def _save_weights(network: Any, manifest: dict[str, Any], staging: Path) -> None:
+    kind = manifest["weights"]["kind"]
+    if kind == "lora":
+        # The adapter config would otherwise record this machine's path to the base.
+        for cfg in network.peft_config.values():
+            cfg.base_model_name_or_path = manifest["base_model"]["id"]
+    with quiet_transformers():
+        network.save_pretrained(str(staging), safe_serialization=True)
+    if kind == "full":
+        (staging / "generation_config.json").unlink(missing_ok=True)
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def model_card(manifest: dict[str, Any]) -> str:
+    """README.md for the model directory: data, protocol, results, threshold, limits."""
+    metrics = manifest.get("metrics", {})
+    rates = manifest["error_rates"]
+    rows = "\n".join(f"| {k} | {_fmt(v)} |" for k, v in metrics.items() if not isinstance(v, dict))
+    data = "\n".join(
+        f"- `{Path(d['path']).name}`: {d['rows']} rows, sha256 `{d['sha256'][:16]}...`"
+        for d in manifest["training"]["data"]
+    )
+    return CARD.format(
+        base=manifest["base_model"]["id"],
+        kind=manifest["weights"]["kind"],
+        created=manifest["created_at"],
+        threshold=manifest["threshold"],
+        rule=manifest.get("threshold_rule", {}).get("rule", ""),
+        temperature=manifest["calibration"]["temperature"],
+        sens=_fmt(rates["sensitivity"]),
+        spec=_fmt(rates["specificity"]),
+        n_pos=rates["n_pos"],
+        n_neg=rates["n_neg"],
+        data=data,
+        rows=rows or "| (none) | |",
+        cleaning=manifest["cleaning_version"],
+    )
+
+
+CARD = """# comment-audit spam classifier
+
+Binary classifier (`genuine` / `spam`) for social-media comments: {base} fine-tuned with
+{kind} weights. Created {created}. Cleaning version `{cleaning}` (text is cleaned with
+`pipeline.clean` before the model sees it, in training and in scoring alike).
+
+## Training data
+{data}
+
+Sources and licences:
+- UCI YouTube Spam Collection (CC BY 4.0). Alberto, T.C., Lochter, J.V., Almeida, T.A.
+  "TubeSpam: Comment Spam Filtering on YouTube." ICMLA 2015, pp. 138-143,
+  doi:10.1109/ICMLA.2015.37.
+- ScamSpot Instagram comments (MIT licence), Stefan Erben, 2023.
+
+Texts are deduplicated before a grouped train/validation split (by post owner, post or
+video), so validation numbers are on posts the model did not train on. The DATE column of
+the YouTube data leaks the label and is never used.
+
+## Validation results (held-out groups)
+| metric | value |
+|---|---|
+{rows}
+
+Cross-validated protocols (leave-one-video-out, grouped by post owner, cross-domain) and a
+TF-IDF baseline are in `docs/evaluation.md`.
+
+## Decision threshold and calibration
+- Probabilities are temperature-scaled (T = {temperature}) on validation logits.
+- `predict` flags spam at calibrated p_spam >= **{threshold}** ({rule}).
+- At that threshold on validation: sensitivity {sens} (n_pos = {n_pos}), specificity {spec}
+  (n_neg = {n_neg}). The report uses these for the Rogan-Gladen prevalence correction.
+
+## Limits
+- "Spam" means promotional or scam spam (self-promotion, links, crypto/investment scams).
+  Short generic praise ("wow", "love it") is labelled genuine in both datasets, so the
+  model does not flag generic bot praise; use the copy-paste and burst signals for that.
+- The vocabulary is uncased English WordPiece: most emoji become [UNK] and non-English
+  comments are scored less reliably.
+- Training data is from 2013-15 music videos and 2023 finance/crypto Instagram posts;
+  spam styles drift, so check the error rates on your own labelled sample.
+- ScamSpot labels were partly rule-made before review and are noisy.
+"""

@@ -1,0 +1,235 @@
+"""Fine-tune the base encoder for genuine/spam, then calibrate on the validation split.
+
+A plain torch loop (the data is small and CPU-bound): length-grouped batches padded to the
+longest member, class-weighted cross-entropy, linear warmup/decay, early stopping on
+validation F1 with the best epoch's weights restored.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+
+from pipeline.artifact import LABELS, ModelError, describe_base, resolve_base, verify_dir
+from pipeline.model import (
+    Classifier,
+    available_cores,
+    calibrated,
+    load_base_for_classification,
+    load_network,
+    load_tokenizer,
+    quiet_transformers,
+)
+from training.calibrate import choose_threshold, error_rates, fit_temperature
+from training.config import TrainConfig
+from training.evaluate import binary_metrics
+
+log = logging.getLogger(__name__)
+HEADS = {"p_spam": {"logits": [0, 1], "positive": 1, "label": "spam"}}
+
+
+@dataclass
+class Fitted:
+    """A trained, calibrated network plus the manifest fields describing it."""
+
+    network: Any
+    tokenizer: Any
+    manifest: dict[str, Any]
+    history: list[dict[str, float]] = field(default_factory=list)
+
+    def classifier(self) -> Classifier:
+        return Classifier(self.network, self.tokenizer, self.manifest)
+
+
+def build_network(cfg: TrainConfig, init_from: Path | None = None) -> tuple[Any, Any, dict]:
+    """(trainable network, tokenizer, base_model entry). With `init_from`, continue from
+    that model (same kind and base) instead of starting from the base encoder."""
+    if init_from is not None:
+        manifest = verify_dir(init_from)
+        base_dir = resolve_base(manifest["base_model"]["source"])
+        network = load_network(Path(init_from), manifest, base_dir, trainable=True)
+        return network, load_tokenizer(Path(init_from)), manifest["base_model"]
+    base_dir = resolve_base(cfg.model.base)
+    network = load_base_for_classification(base_dir)
+    if cfg.model.kind == "lora":
+        network = _with_lora(network, cfg)
+    return network, load_tokenizer(base_dir), describe_base(cfg.model.base)
+
+
+def _with_lora(network: Any, cfg: TrainConfig) -> Any:
+    from peft import LoraConfig, TaskType, get_peft_model
+
+    lora = LoraConfig(
+        task_type=TaskType.SEQ_CLS,
+        r=cfg.model.lora_r,
+        lora_alpha=cfg.model.lora_alpha,
+        lora_dropout=cfg.model.lora_dropout,
+        target_modules=list(cfg.model.target_modules),
+        modules_to_save=["classifier"],
+    )
+    with quiet_transformers():
+        return get_peft_model(network, lora)
+
+
+def network_kind(network: Any) -> str:
+    return "lora" if hasattr(network, "peft_config") else "full"
+
+
+class Trainer:
+    """Holds the optimisation state of one training run."""
+
+    def __init__(self, cfg: TrainConfig, network: Any, tokenizer: Any) -> None:
+        self.cfg, self.network, self.tokenizer = cfg, network, tokenizer
+        self.rng = np.random.default_rng(cfg.train.seed)
+        self.params = [p for p in network.parameters() if p.requires_grad]
+        self.history: list[dict[str, float]] = []
+
+    def fit(self, train: pd.DataFrame, val: pd.DataFrame) -> list[dict[str, float]]:
+        t = self.cfg.train
+        rows = self._encode(train)
+        steps = t.epochs * int(np.ceil(len(rows) / t.batch_size))
+        steps = min(steps, t.max_steps) if t.max_steps else steps
+        self.optimizer = torch.optim.AdamW(self.params, lr=t.lr, weight_decay=t.weight_decay)
+        self.scheduler = _linear_schedule(self.optimizer, steps, t.warmup_ratio)
+        self.loss_fn = torch.nn.CrossEntropyLoss(weight=_class_weights(train["y"], t.class_weight))
+        best, best_state, stale, self.step = -1.0, None, 0, 0
+        for epoch in range(t.epochs):
+            started = time.perf_counter()
+            loss = self._epoch(rows, steps)
+            f1 = self._val_f1(val)
+            self.history.append(
+                {"epoch": epoch + 1, "loss": loss, "val_f1": f1, "s": time.perf_counter() - started}
+            )
+            log.info("epoch %d: loss %.4f, val F1 %.4f", epoch + 1, loss, f1)
+            if f1 > best:
+                best, best_state, stale = f1, self._snapshot(), 0
+            else:
+                stale += 1
+            if stale >= t.patience or self.step >= steps:
+                break
+        self.network.load_state_dict(best_state, strict=False)
+        return self.history
+
+    def _encode(self, frame: pd.DataFrame) -> list[dict[str, Any]]:
+        import datasets
+
+        datasets.disable_progress_bars()
+        ds = datasets.Dataset.from_dict({"text": list(frame["text"]), "labels": list(frame["y"])})
+        ds = ds.map(
+            lambda b: self.tokenizer(
+                list(b["text"]),
+                truncation=True,
+                max_length=self.cfg.model.max_length,
+                return_token_type_ids=False,
+            ),
+            batched=True,
+            remove_columns=["text"],
+        )
+        return ds.to_list()
+
+    def _epoch(self, rows: list[dict[str, Any]], total_steps: int) -> float:
+        from transformers import DataCollatorWithPadding
+
+        collate = DataCollatorWithPadding(self.tokenizer)
+        self.network.train()
+        losses = []
+        for batch_idx in _length_batches(rows, self.cfg.train.batch_size, self.rng):
+            batch = collate([rows[i] for i in batch_idx])
+            labels = batch.pop("labels")
+            loss = self.loss_fn(self.network(**batch).logits, labels)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(self.params, 1.0)
+            self.optimizer.step()
+            self.scheduler.step()
+            self.optimizer.zero_grad()
+            losses.append(loss.item())
+            self.step += 1
+            if self.step >= total_steps:
+                break
+        return float(np.mean(losses))
+
+    def logits(self, texts: list[str]) -> np.ndarray:
+        manifest = {"max_length": self.cfg.model.max_length}
+        return Classifier(self.network, self.tokenizer, manifest).logits_clean(texts)
+
+    def _val_f1(self, val: pd.DataFrame) -> float:
+        pred = self.logits(list(val["text"])).argmax(axis=1)
+        y = val["y"].to_numpy()
+        tp = int(((pred == 1) & (y == 1)).sum())
+        return 2 * tp / max(1, int((pred == 1).sum() + (y == 1).sum()))
+
+    def _snapshot(self) -> dict[str, torch.Tensor]:
+        return {
+            n: p.detach().clone() for n, p in self.network.named_parameters() if p.requires_grad
+        }
+
+
+def _class_weights(y: pd.Series, mode: str) -> torch.Tensor | None:
+    if mode == "none":
+        return None
+    counts = np.bincount(y.to_numpy(dtype=int), minlength=len(LABELS)).astype(float)
+    return torch.tensor(counts.sum() / (len(LABELS) * np.maximum(counts, 1)), dtype=torch.float32)
+
+
+def _linear_schedule(optimizer: Any, steps: int, warmup_ratio: float) -> Any:
+    from transformers import get_linear_schedule_with_warmup
+
+    return get_linear_schedule_with_warmup(optimizer, int(steps * warmup_ratio), max(1, steps))
+
+
+def _length_batches(rows: list[dict], batch_size: int, rng: np.random.Generator) -> list:
+    """Shuffled batches of similar length: sort within random pools of 50 batches."""
+    order = rng.permutation(len(rows))
+    pool = batch_size * 50
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lambda i: len(rows[i]["input_ids"]))
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def fit(
+    cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, init_from: Path | None = None
+) -> Fitted:
+    """Train on `train`, early-stop and calibrate on `val` (frames from training.data)."""
+    import transformers
+
+    transformers.set_seed(cfg.train.seed)
+    torch.set_num_threads(available_cores())
+    network, tokenizer, base = build_network(cfg, init_from)
+    trainer = Trainer(cfg, network, tokenizer)
+    history = trainer.fit(train, val)
+    logits, y = trainer.logits(list(val["text"])), val["y"].to_numpy()
+    manifest = calibration_fields(logits, y, cfg)
+    manifest.update(
+        heads=HEADS,
+        base_model=base,
+        weights={"kind": network_kind(network), "format": "safetensors"},
+        max_length=cfg.model.max_length,
+    )
+    return Fitted(network.eval(), tokenizer, manifest, history)
+
+
+def calibration_fields(logits: np.ndarray, y: np.ndarray, cfg: TrainConfig) -> dict[str, Any]:
+    """Temperature, threshold, error rates and validation metrics from validation logits."""
+    if len(np.unique(y)) < 2:
+        raise ModelError("the validation split holds one class only; add data or groups")
+    temperature = fit_temperature(logits, y)
+    p = calibrated(logits, temperature)
+    rule = choose_threshold(p, y, cfg.calibration.target_precision)
+    metrics = binary_metrics(y, p, rule["threshold"])
+    return {
+        "threshold": rule["threshold"],
+        "threshold_rule": {**rule, "fitted_on": "validation split"},
+        "calibration": {"method": "temperature", "temperature": temperature},
+        "error_rates": error_rates(p, y, rule["threshold"]),
+        "metrics": {"validation": metrics},
+        "labels": list(LABELS),
+    }

@@ -1,0 +1,97 @@
+"""Cross-validated evaluation protocols (see docs/evaluation.md and
+scripts/evaluate_protocols.py).
+
+Texts are deduplicated before splitting and a test fold's texts are removed from its
+training side. Models: the shipped LoRA transformer, full fine-tuning and a TF-IDF +
+logistic regression baseline, each calibrated and thresholded the same way on an inner
+grouped validation split of the training side. Every (protocol, fold, model) result is
+cached as JSON so an interrupted run resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+from sklearn.model_selection import StratifiedGroupKFold
+
+from pipeline.config import to_dict
+from training.config import TrainConfig
+from training.data import exclude_keys, split_grouped
+from training.evaluate import evaluate_frame
+
+PROTOCOLS = ("uci_lovo", "scamspot_grouped", "youtube_to_instagram", "instagram_to_youtube")
+MODELS = {"lora": [], "full": ["model.kind=full", "train.lr=5e-5"], "tfidf": []}
+log = logging.getLogger(__name__)
+
+
+def folds(protocol: str, data: dict[str, pd.DataFrame], seed: int) -> Iterator[tuple]:
+    """(fold name, train examples, test examples); test texts are removed from train."""
+    yt, ig = data["youtube"], data["instagram"]
+    if protocol == "uci_lovo":
+        for video in sorted(yt["group"].unique()):
+            test = yt[yt["group"] == video]
+            yield video.split(":")[-1], exclude_keys(yt[yt["group"] != video], test), test
+    elif protocol == "scamspot_grouped":
+        splitter = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
+        for k, (tr, te) in enumerate(splitter.split(ig, ig["y"], groups=ig["group"])):
+            test = ig.iloc[te]
+            yield f"fold{k + 1}", exclude_keys(ig.iloc[tr], test), test
+    elif protocol == "youtube_to_instagram":
+        yield "all", exclude_keys(yt, ig), ig
+    elif protocol == "instagram_to_youtube":
+        yield "all", exclude_keys(ig, yt), yt
+
+
+def run_fold(model: str, cfg: TrainConfig, train: pd.DataFrame, test: pd.DataFrame) -> dict:
+    """Train `model` on `train` (inner grouped validation split), score `test`."""
+    started = time.perf_counter()
+    inner_train, val = split_grouped(train, cfg.data.val_fraction, cfg.train.seed)
+    if model == "tfidf":
+        from training.baseline import Baseline
+
+        scorer = Baseline(seed=cfg.train.seed).fit(
+            inner_train, val, cfg.calibration.target_precision
+        )
+        history = []
+    else:
+        from training.fit import fit
+
+        fitted = fit(cfg, inner_train, val)
+        scorer, history = fitted.classifier(), fitted.history
+    result = evaluate_frame(scorer, test)
+    p = scorer.predict_proba(list(test["raw_text"]))[:, 1]
+    result.update(
+        seconds=round(time.perf_counter() - started, 1),
+        n_train=len(inner_train),
+        n_val=len(val),
+        history=history,
+        p=[round(float(x), 5) for x in p],
+        y=test["y"].astype(int).tolist(),
+    )
+    return result
+
+
+def config_key(cfg: TrainConfig) -> str:
+    from pipeline.clean import CLEANING_VERSION
+
+    blob = json.dumps([to_dict(cfg), CLEANING_VERSION], sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:10]
+
+
+def cached_fold(path: Path, model: str, cfg: TrainConfig, train, test) -> dict:
+    if path.is_file():
+        return json.loads(path.read_text())
+    log.info("running %s (%d train, %d test)", path, len(train), len(test))
+    result = {"fold": path.stem, **run_fold(model, cfg, train, test)}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(result) + "\n")
+    tmp.rename(path)  # atomic: a killed run never leaves a half-written cache file
+    log.info("%s: F1 %.4f in %.0f s", path, result["f1"], result["seconds"])
+    return result

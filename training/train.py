@@ -1,0 +1,177 @@
+"""Train a model directory from labelled files, or fine-tune an existing model on new ones.
+
+`run_training` reads and cleans the data, splits it by group, fits and calibrates
+(`training.fit`) and publishes the artifact (`training.export`). With `init_from` it
+continues from an existing model, replays a sample of that model's training data so old
+spam patterns are not forgotten, and refuses to publish a model that is worse than the
+old one on the same held-out data (unless forced).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline.artifact import ModelError, sha256_file, verify_dir
+from pipeline.config import to_dict
+from pipeline.model import Classifier
+from training.config import TrainConfig
+from training.data import TrainingDataError, exclude_keys, load_examples, split_grouped
+from training.evaluate import evaluate_frame
+from training.export import export_artifact
+from training.fit import Fitted, fit
+
+log = logging.getLogger(__name__)
+MAX_F1_DROP = 0.01
+
+
+class PromotionRefused(RuntimeError):
+    """A fine-tuned model scored worse than the model it started from."""
+
+
+def run_training(
+    cfg: TrainConfig,
+    data_paths: list[str | Path] | tuple = (),
+    out_dir: str | Path = "models/new",
+    init_from: str | Path | None = None,
+    force: bool = False,
+    reference_paths: list[str | Path] | tuple = (),
+) -> Classifier:
+    """Train (or with `init_from`, fine-tune) and publish a model dir at `out_dir`."""
+    started = time.perf_counter()
+    out_dir = Path(out_dir)
+    if out_dir.exists():
+        raise ModelError(f"{out_dir} already exists; choose a new directory (never overwritten)")
+    paths = list(data_paths) or list(cfg.data.paths)
+    examples, report = load_examples(paths, cfg.data.mapping, cfg.data.group_by)
+    train, val = split_grouped(examples, cfg.data.val_fraction, cfg.train.seed)
+    held_out = _held_out(val, reference_paths, cfg)
+    train = exclude_keys(train, held_out)
+    extra: dict[str, Any] = {}
+    if init_from is not None:
+        init_from = Path(init_from)
+        train, extra["replay"] = add_replay(train, held_out, init_from, cfg)
+    fitted = fit(cfg, train, val, init_from)
+    if init_from is not None:
+        extra["promotion"] = promotion_check(init_from, fitted, held_out, force)
+        extra["init_from"] = _describe_parent(init_from)
+    manifest = _manifest(fitted, cfg, report, len(train), len(val), extra)
+    seconds = round(time.perf_counter() - started, 1)
+    train_log = {"history": fitted.history, "data_report": report, "seconds": seconds}
+    export_artifact(out_dir, fitted.network, fitted.tokenizer, manifest, train_log)
+    log.info("trained %s in %.0f s", out_dir, seconds)
+    return Classifier.from_pretrained(out_dir)
+
+
+def finetune(
+    cfg: TrainConfig,
+    init_from: str | Path,
+    data_paths: list[str | Path],
+    out_dir: str | Path,
+    reference_paths: list[str | Path] | tuple = (),
+    force: bool = False,
+) -> Classifier:
+    """Continue training `init_from` on new labelled samples (see `run_training`)."""
+    return run_training(cfg, data_paths, out_dir, init_from, force, reference_paths)
+
+
+def _manifest(
+    fitted: Fitted, cfg: TrainConfig, report: dict, n_train: int, n_val: int, extra: dict
+) -> dict[str, Any]:
+    manifest = {**fitted.manifest, **training_fields(cfg, report, n_train, n_val, extra)}
+    if "promotion" in extra:
+        manifest["metrics"] = {**manifest["metrics"], "promotion": extra["promotion"]}
+    return manifest
+
+
+def training_fields(
+    cfg: TrainConfig, report: dict, n_train: int, n_val: int, extra: dict | None = None
+) -> dict[str, Any]:
+    """The manifest's record of how a model was made: data files, config, seed, counts."""
+    from pipeline.clean import CLEANING_VERSION
+
+    training = {
+        "data": report["files"],
+        "config": to_dict(cfg),
+        "seed": cfg.train.seed,
+        "n_train": n_train,
+        "n_validation": n_val,
+        "data_report": {k: v for k, v in report.items() if k != "files"},
+    }
+    training.update({k: v for k, v in (extra or {}).items() if k != "promotion"})
+    return {"cleaning_version": CLEANING_VERSION, "training": training}
+
+
+def _held_out(val: pd.DataFrame, reference_paths: Any, cfg: TrainConfig) -> pd.DataFrame:
+    """Validation split plus reference sets: data no model in this run trains on."""
+    if not reference_paths:
+        return val
+    reference, _ = load_examples(list(reference_paths), cfg.data.mapping, cfg.data.group_by)
+    reference = exclude_keys(reference, val)
+    return pd.concat([val, reference], ignore_index=True)
+
+
+def add_replay(
+    train: pd.DataFrame, held_out: pd.DataFrame, init_from: Path, cfg: TrainConfig
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Mix a sample of the old model's training data into `train`."""
+    n_wanted = round(cfg.data.replay_fraction * len(train))
+    if n_wanted == 0:
+        return train, {"rows": 0, "reason": "data.replay_fraction = 0"}
+    manifest = verify_dir(init_from)
+    paths = [_find_old_file(entry, init_from) for entry in manifest["training"]["data"]]
+    old_cfg = manifest["training"].get("config", {}).get("data", {})
+    old, _ = load_examples(paths, old_cfg.get("mapping"), old_cfg.get("group_by", "auto"))
+    old = exclude_keys(exclude_keys(old, held_out), train)
+    sample = old.sample(n=min(n_wanted, len(old)), random_state=cfg.train.seed)
+    info = {"rows": len(sample), "from": [str(p) for p in paths], "spam": int(sample["y"].sum())}
+    return pd.concat([train, sample], ignore_index=True), info
+
+
+def _find_old_file(entry: dict[str, Any], init_from: Path) -> Path:
+    """An old training file: as recorded (relative to cwd) or relative to the repo root."""
+    recorded = Path(entry["path"])
+    for candidate in (recorded, init_from.resolve().parents[1] / recorded):
+        if candidate.is_file():
+            if sha256_file(candidate) != entry["sha256"]:
+                log.warning("replay file %s changed since the model was trained", candidate)
+            return candidate
+    raise TrainingDataError(
+        f"replay data {recorded} (training data of {init_from}) not found; make it available"
+        " at that path, or set --data.replay_fraction=0 to fine-tune without replay"
+    )
+
+
+def promotion_check(
+    init_from: Path, fitted: Fitted, held_out: pd.DataFrame, force: bool
+) -> dict[str, Any]:
+    """Old and new model on the same held-out data; refuse a worse new model."""
+    old = evaluate_frame(Classifier.from_pretrained(init_from), held_out)
+    new = evaluate_frame(fitted.classifier(), held_out)
+    result = {
+        "held_out_rows": len(held_out),
+        "old_f1": round(old["f1"], 4),
+        "new_f1": round(new["f1"], 4),
+        "max_drop": MAX_F1_DROP,
+        "forced": force,
+    }
+    if new["f1"] < old["f1"] - MAX_F1_DROP and not force:
+        raise PromotionRefused(
+            f"fine-tuned model F1 {new['f1']:.4f} is more than {MAX_F1_DROP:.2f} below the old"
+            f" model's {old['f1']:.4f} on {len(held_out)} held-out examples; nothing written."
+            " Add more or cleaner samples, lower train.lr, or pass force=True (--force)"
+        )
+    return result
+
+
+def _describe_parent(init_from: Path) -> dict[str, Any]:
+    manifest = verify_dir(init_from)
+    return {
+        "path": str(init_from),
+        "manifest_sha256": sha256_file(init_from / "manifest.json"),
+        "created_at": manifest.get("created_at"),
+    }
