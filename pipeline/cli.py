@@ -220,6 +220,101 @@ def evaluate(
     typer.echo(to_markdown(result))
 
 
+ByOpt = Annotated[
+    list[str] | None,
+    typer.Option("--by", help="Group by post, owner and/or author (repeat the option)."),
+]
+
+
+def _read_scored(path: Path):
+    import pandas as pd
+
+    frames = list(io.read_chunks(path)) if path.suffix != ".parquet" else [pd.read_parquet(path)]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _groupings(by: list[str] | None) -> tuple[str, ...]:
+    chosen = tuple(by or ("post", "owner", "author"))
+    if bad := [b for b in chosen if b not in ("post", "owner", "author")]:
+        raise ConfigError(f"--by {', '.join(bad)}: choose from post, owner, author")
+    return chosen
+
+
+@app.command()
+@user_errors
+def report(
+    scored: Annotated[Path, typer.Argument(help="Output of `comment-audit score`.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Report directory.")],
+    by: ByOpt = None,
+    model: ModelOpt = DEFAULT_MODEL,
+    title: Annotated[str, typer.Option(help="Report title.")] = "Comment audit",
+) -> None:
+    """Fake share per post, creator or commenter with 95% intervals, as HTML, JSON and CSV.
+
+    The model's measured error rates (from its manifest) correct the flagged share.
+
+    Example: `comment-audit report out/scored.parquet --by owner -o out/report`
+    """
+    from pipeline.artifact import read_manifest
+    from pipeline.report import build_report
+
+    paths = build_report(_read_scored(scored), output, _groupings(by), read_manifest(model), title)
+    STDERR.print(f"report written to {paths.html}", highlight=False)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@user_errors
+def audit(
+    ctx: typer.Context,
+    input: Annotated[Path, typer.Argument(help="Export with the campaign posts and others.")],
+    campaign: Annotated[Path, typer.Option(help="Campaign file (TOML): creators and their posts.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Audit directory.")],
+    config: Annotated[Path, typer.Option(help="Verdict bands (TOML).")] = Path(
+        "configs/audit.toml"
+    ),
+    model: ModelOpt = DEFAULT_MODEL,
+    map: MapOpt = None,
+    resume: Annotated[bool, typer.Option(help="Continue a killed scoring run.")] = False,
+    progress: ProgressOpt = True,
+) -> None:
+    """Brand audit: score the export, compare campaign posts with each creator's other posts,
+    and give a verdict band per creator with the evidence.
+
+    Dotted overrides change the audit config: `--min_comments=50`.
+
+    Example: `comment-audit audit examples/instagram_export.jsonl
+    --campaign examples/campaign.toml -o out/demo`
+    """
+    from pipeline.audit import load_audit_config, load_campaign, run_audit
+    from pipeline.config import split_overrides
+    from pipeline.report import build_report
+    from pipeline.report.summary import error_rates
+
+    plan = load_campaign(campaign)
+    settings = load_audit_config(config if config.exists() else None, split_overrides(ctx.args))
+    scored_path = output / "scored.parquet"
+    output.mkdir(parents=True, exist_ok=True)
+    ctx.invoke(
+        score,
+        input=input,
+        output=scored_path,
+        model=model,
+        map=map,
+        rejects=output / "rejects.jsonl",
+        resume=resume,
+        progress=progress,
+    )
+    from pipeline.artifact import read_manifest
+
+    manifest = read_manifest(model)
+    scored = _read_scored(scored_path)
+    result = run_audit(scored, plan, settings, error_rates(manifest))
+    paths = build_report(scored, output, manifest=manifest, title=plan.campaign.name, audit=result)
+    for verdict in result.creators:
+        STDERR.print(f"{verdict.handle}: {verdict.verdict}", highlight=False, markup=False)
+    STDERR.print(f"audit report written to {paths.html}", highlight=False)
+
+
 def main() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     app()

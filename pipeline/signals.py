@@ -20,7 +20,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 # What add_signals reads (post_owner and the text itself are not needed) and what it adds.
-INPUT_COLUMNS = ["post_id", "author", "created_at", "dedup_key"]
+INPUT_COLUMNS = ["post_id", "author", "created_at", "dedup_key", "emoji_only"]
 SIGNAL_COLUMNS = (
     "cluster_id", "cluster_size", "cluster_posts", "cluster_authors", "copy_paste",
     "author_posts", "author_comments", "author_repeat_posts", "author_repeat",
@@ -90,7 +90,9 @@ def cluster_columns(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -
     out["cluster_size"] = by["g"].transform("size").to_numpy()
     out["cluster_posts"] = by["post"].transform("nunique").to_numpy()
     out["cluster_authors"] = by["author"].transform("nunique").to_numpy()
-    out["copy_paste"] = (~missing) & _wordy_rows(df, config) & _spans(out, config)
+    # Fans everywhere write the same emoji ("🔥🔥🔥"): a shared emoji-only text is no evidence.
+    worded = _wordy_rows(df, config) & ~_flag(df, "emoji_only")
+    out["copy_paste"] = (~missing) & worded & _spans(out, config)
     return out
 
 

@@ -160,8 +160,20 @@ def test_empty_frame_gets_the_columns():
 
 def test_signals_read_only_input_columns():
     df = spaced([("p1", "a", "the same words"), ("p2", "b", "the same words")])
+    df["emoji_only"] = False
     full = add_signals(df)[list(SIGNAL_COLUMNS)]
     pd.testing.assert_frame_equal(add_signals(df[INPUT_COLUMNS])[list(SIGNAL_COLUMNS)], full)
+
+
+def test_shared_emoji_only_text_is_not_copy_paste_but_a_repeating_author_is():
+    rows = [("p1", "fan1", "fire fire fire"), ("p2", "fan2", "fire fire fire"),
+            ("p3", "fan3", "fire fire fire"), ("p1", "bot", "fire fire fire"),
+            ("p2", "bot", "fire fire fire")]  # fmt: skip
+    df = spaced(rows)
+    df["emoji_only"] = True
+    out = add_signals(df)
+    assert out["cluster_size"].eq(5).all() and not out["copy_paste"].any()
+    assert out["author_repeat"].tolist() == [False, False, False, True, True]
 
 
 @pytest.mark.parametrize(
