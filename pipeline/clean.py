@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, fields
 from functools import cache
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
     from spacy.tokens import Doc
 
-CLEANING_VERSION = "1.0"
+CLEANING_VERSION = "1.1"
 MAX_CHARS = 2000
 _MARKUP_ROUNDS = 4  # nested escaping deeper than this is adversarial; it gets defused instead
 _ASCII_UPPER, _ASCII_LOWER = bytes(range(65, 91)), bytes(range(97, 123))
@@ -93,14 +94,14 @@ def _unicode_pass(t: str) -> str:
     if t.isascii():
         return t
     t = P.SURROGATE_RE.sub("", t)  # lone surrogates cannot be encoded for CLD2 or files
-    if P.GLUE_HINT_RE.search(t):
-        t = P.GLUE_RE.sub("", t)
     # Invisibles go before NFKC so that NFKC sees (and composes) what is left.
     t = P.BLANK_RE.sub(" ", P.INVISIBLE_RE.sub("", t))
     if t.isascii():  # the YouTube export's trailing BOM was the only non-ASCII character
         return t
     t = unicodedata.normalize("NFKC", t).translate(P.PUNCT_TABLE)
     t = P.FANCY_SYMBOL_RE.sub(lambda m: P.fancy_symbol(m.group()), t)
+    if P.GLUE_HINT_RE.search(t) and (u := P.GLUE_RE.sub("", t)) != t:
+        t = unicodedata.normalize("NFKC", u)  # an orphan joiner may have blocked a composition
     return P.FOLD_WORD_RE.sub(lambda m: P.fold_word(m.group()), t)
 
 
@@ -198,19 +199,24 @@ def _prepare(raw: str) -> _Draft:
     return _Draft(u, counts, len(t), n_emoji, emoji_only, upper, lang, len(raw) > MAX_CHARS)
 
 
-def _spacy_fallback(doc: Doc) -> tuple[str, int, int]:
+def _spacy_fallback(t: str, doc: Doc) -> tuple[str, int, int]:
     """URLs/emails the regexes missed but spaCy's lexical attributes recognise."""
-    parts, n_url, n_email = [], 0, 0
-    for tok in doc:
+    from spacy.attrs import LIKE_EMAIL, LIKE_URL
+
+    # Flags come back as one array: no Token object is built for the many ordinary words.
+    flagged = doc.to_array([LIKE_URL, LIKE_EMAIL]).any(axis=1).nonzero()[0]
+    parts, pos, n_url, n_email = [], 0, 0, 0
+    for i in flagged.tolist():
+        tok = doc[i]
         if tok.like_email:
             n_email += 1
-            parts.append(" [email] " + tok.whitespace_)
-        elif tok.like_url and _url_ok(tok.text):
+        elif _url_ok(tok.text):
             n_url += 1
-            parts.append(" [url] " + tok.whitespace_)
         else:
-            parts.append(tok.text_with_ws)
-    return "".join(parts), n_url, n_email
+            continue
+        parts += [t[pos : tok.idx], " [email] " if tok.like_email else " [url] "]
+        pos = tok.idx + len(tok.text)
+    return "".join([*parts, t[pos:]]), n_url, n_email
 
 
 def _url_ok(tok: str) -> bool:
@@ -221,10 +227,11 @@ def _url_ok(tok: str) -> bool:
 
 def _finish(d: _Draft, doc: Doc) -> Cleaned:
     t, counts = d.text, d.counts
-    if "." in t or "@" in t:
-        t, n_url, n_email = _spacy_fallback(doc)
-        counts = (counts[0] + n_url, counts[1] + n_email, *counts[2:])
-        t = " ".join(t.split())
+    if P.FALLBACK_HINT_RE.search(t):
+        t, n_url, n_email = _spacy_fallback(t, doc)
+        if n_url or n_email:
+            counts = (counts[0] + n_url, counts[1] + n_email, *counts[2:])
+            t = " ".join(t.split())
     t = _cap(_collapse_phrases(t))
     # "it's" and "its" collide; any other punctuation/symbol separates words.
     key = " ".join(P.KEY_DROP_RE.sub(" ", t.replace("'", "")).split())
@@ -235,7 +242,8 @@ def _finish(d: _Draft, doc: Doc) -> Cleaned:
 
 def _collapse_phrases(t: str) -> str:
     words = t.split(" ")
-    if len(words) - len(set(words)) < 3:  # a phrase repeated 4 times repeats its first word
+    # A phrase repeated 4 times repeats its first word 4 times; most comments have no such word.
+    if len(words) - len(set(words)) < 3 or max(Counter(words).values()) < 4:
         return t
     for _ in range(3):
         t, n = P.PHRASE_RUN_RE.subn(r"\1 \1 \1", t)

@@ -39,14 +39,19 @@ def export_artifact(
 
 def _save_weights(network: Any, manifest: dict[str, Any], staging: Path) -> None:
     kind = manifest["weights"]["kind"]
-    if kind == "lora":
-        # The adapter config would otherwise record this machine's path to the base.
-        for cfg in network.peft_config.values():
-            cfg.base_model_name_or_path = manifest["base_model"]["id"]
     with quiet_transformers():
-        network.save_pretrained(str(staging), safe_serialization=True)
-    if kind == "full":
-        (staging / "generation_config.json").unlink(missing_ok=True)
+        if kind == "lora":
+            # No embedding check: it would look the base id up on the hub.
+            network.save_pretrained(str(staging), save_embedding_layers=False)
+        else:
+            network.save_pretrained(str(staging))
+    if kind == "lora":
+        # The adapter config records this machine's path to the base; keep the stable id.
+        path = staging / "adapter_config.json"
+        config = json.loads(path.read_text(encoding="utf-8"))
+        config["base_model_name_or_path"] = manifest["base_model"]["id"]
+        path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+    (staging / "generation_config.json").unlink(missing_ok=True)
 
 
 def _fmt(value: Any) -> str:

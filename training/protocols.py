@@ -73,6 +73,11 @@ def run_fold(model: str, cfg: TrainConfig, train: pd.DataFrame, test: pd.DataFra
         history=history,
         p=[round(float(x), 5) for x in p],
         y=test["y"].astype(int).tolist(),
+        # Per-row keys and groups, and the rates measured on the inner validation split, let
+        # scripts/check_prevalence.py test the report's prevalence correction out of fold.
+        keys=test["dedup_key"].tolist(),
+        groups=test["group"].tolist(),
+        error_rates=getattr(scorer, "manifest", {}).get("error_rates"),
     )
     return result
 

@@ -1,0 +1,49 @@
+"""Per ScamSpot owner: corrected fake-share estimate vs the labelled spam share, out of fold.
+
+    .venv/bin/python scripts/check_prevalence.py [--cache DIR_OF_FOLD_JSONS]
+
+Prints a markdown table and a PASS/FAIL line (issue: within 5 points for every owner with
+>= 50 labelled comments, and 95% intervals covering the truth for >= 90% of them).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.io import read_chunks
+from pipeline.score import clean_frame
+from training.prevalence import load_folds, owner_table, verdict
+
+REPO = Path(__file__).resolve().parents[1]
+DATA = REPO.parent / "shared" / "datasets" / "scamspot-instagram" / "comments.jsonl"
+
+
+def newest_cache() -> Path:
+    caches = sorted(
+        REPO.glob("runs/protocols/*/scamspot_grouped/lora"), key=lambda p: p.stat().st_mtime
+    )
+    if not caches:
+        raise SystemExit(
+            "no protocol results under runs/protocols; run scripts/evaluate_protocols.py"
+        )
+    return caches[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--data", type=Path, default=DATA)
+    parser.add_argument("--min-labelled", type=int, default=50)
+    args = parser.parse_args()
+    rows = pd.concat([clean_frame(c) for c in read_chunks(args.data)], ignore_index=True)
+    labelled = rows[rows["label"].notna()]
+    table = owner_table(labelled, load_folds(args.cache or newest_cache()), args.min_labelled)
+    print(table.round(3).to_markdown(index=False))
+    print(verdict(table))
+
+
+if __name__ == "__main__":
+    main()
