@@ -21,6 +21,7 @@ from typing import Any
 FORMAT_VERSION = 1
 LABELS = ("genuine", "spam")
 MANIFEST = "manifest.json"
+DERIVED_DIR = "onnx"  # gitignored cache inside a model dir, see _is_derived
 # torch.load / pickle can execute code on load; such files never belong in a model dir.
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt", ".joblib", ".npy")
 REMOTE_CODE_KEYS = ("auto_map", "trust_remote_code")
@@ -135,7 +136,11 @@ def verify_dir(model_dir: str | Path) -> dict[str, Any]:
     """Check every file against the manifest; return the manifest."""
     model_dir = Path(model_dir)
     manifest = read_manifest(model_dir)
-    present = {p.relative_to(model_dir).as_posix() for p in model_dir.rglob("*") if p.is_file()}
+    present = {
+        p.relative_to(model_dir).as_posix()
+        for p in model_dir.rglob("*")
+        if p.is_file() and not _is_derived(p.relative_to(model_dir))
+    }
     _refuse_pickles(model_dir, present)
     listed = manifest.get("files", {})
     _check_listed(model_dir, listed, present)
@@ -149,6 +154,13 @@ def verify_dir(model_dir: str | Path) -> dict[str, Any]:
         if name.endswith(".json"):
             check_no_remote_code(model_dir / name)
     return manifest
+
+
+def _is_derived(relative: Path) -> bool:
+    # The ONNX export cache (and its staging dirs) is rebuilt from the listed files and
+    # verified by its own meta.json (pipeline.onnx_export), so it is not in the manifest.
+    top = relative.parts[0]
+    return top == DERIVED_DIR or top.startswith(f".{DERIVED_DIR}.")
 
 
 def _refuse_pickles(model_dir: Path, present: set[str]) -> None:

@@ -32,6 +32,15 @@ _CLD2_CODES = {"iw": "he", "jw": "jv", "in": "id"}  # CLD2 still speaks pre-1989
 
 @dataclass(frozen=True, slots=True)
 class Features:
+    """Per-comment features; docs/cleaning.md says exactly when each is read.
+
+    n_chars, upper_ratio (upper / cased letters) and lang (ISO 639-1 from CLD2 when reliable,
+    else "und") describe the normalised comment before emoji names and placeholders; n_tokens
+    counts spaCy tokens of the model text (a placeholder is one); n_url..n_wallet count the
+    placeholders (n_url also <a href> links); n_emoji counts whole emoji graphemes;
+    truncated says the raw input was longer than MAX_CHARS.
+    """
+
     n_chars: int
     n_tokens: int
     n_url: int
@@ -91,6 +100,8 @@ def _nlp() -> Language:
 
 def _unicode_pass(t: str) -> str:
     t = P.CONTROL_RE.sub(" ", t)
+    if "`" in t:
+        t = t.replace("`", "'")  # "can`t" is an apostrophe typed on the wrong key
     if t.isascii():
         return t
     t = P.SURROGATE_RE.sub("", t)  # lone surrogates cannot be encoded for CLD2 or files
@@ -98,7 +109,9 @@ def _unicode_pass(t: str) -> str:
     t = P.BLANK_RE.sub(" ", P.INVISIBLE_RE.sub("", t))
     if t.isascii():  # the YouTube export's trailing BOM was the only non-ASCII character
         return t
-    t = unicodedata.normalize("NFKC", t).translate(P.PUNCT_TABLE)
+    # Quotes both sides of NFKC: it would split "´" into a space and an accent, and it turns
+    # some compatibility characters (‴) into ones the table maps.
+    t = unicodedata.normalize("NFKC", t.translate(P.PUNCT_TABLE)).translate(P.PUNCT_TABLE)
     t = P.FANCY_SYMBOL_RE.sub(lambda m: P.fancy_symbol(m.group()), t)
     if P.GLUE_HINT_RE.search(t) and (u := P.GLUE_RE.sub("", t)) != t:
         t = unicodedata.normalize("NFKC", u)  # an orphan joiner may have blocked a composition
@@ -186,6 +199,7 @@ def _is_missing(value: object) -> bool:
 
 
 def _prepare(raw: str) -> _Draft:
+    """Every step before spaCy: normalise, read features, name emoji, insert placeholders."""
     t, hrefs = _normalise(raw[:MAX_CHARS])
     n_emoji, emoji_only = _emoji_stats(t)
     # Language and case are read before emoji names and placeholders are inserted.
@@ -235,8 +249,9 @@ def _finish(d: _Draft, doc: Doc) -> Cleaned:
     t = _cap(_collapse_phrases(t))
     # "it's" and "its" collide; any other punctuation/symbol separates words.
     key = " ".join(P.KEY_DROP_RE.sub(" ", t.replace("'", "")).split())
-    f = Features(d.n_chars, len(doc), *counts, d.n_emoji, d.emoji_only, d.upper_ratio,
-                 d.lang, d.truncated)  # fmt: skip
+    f = Features(
+        d.n_chars, len(doc), *counts, d.n_emoji, d.emoji_only, d.upper_ratio, d.lang, d.truncated
+    )
     return Cleaned(t, key.casefold(), f)
 
 

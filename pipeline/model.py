@@ -115,6 +115,7 @@ class Classifier:
         if not path.is_dir():
             raise ModelError(f"model directory {path} not found (try models/default)")
         manifest = verify_dir(path)
+        warn_on_cleaning_drift(path, manifest)
         base_dir = verify_base(manifest, base)
         network = load_network(path, manifest, base_dir)
         classifier = cls(network, load_tokenizer(path), manifest, threads)
@@ -178,6 +179,19 @@ class Classifier:
         """Label names for RAW comments: spam where calibrated p_spam >= the threshold."""
         p_spam = self.predict_proba(texts)[:, self.labels.index("spam")]
         return np.where(p_spam >= self.threshold, "spam", "genuine").astype(object)
+
+
+def warn_on_cleaning_drift(path: Path, manifest: dict[str, Any]) -> None:
+    """A model scores text as it was cleaned in training; other cleaning shifts its inputs."""
+    from pipeline.clean import CLEANING_VERSION
+
+    trained = manifest.get("cleaning_version")
+    if trained != CLEANING_VERSION:
+        warnings.warn(
+            f"{path} was trained with cleaning {trained}, this install cleans with "
+            f"{CLEANING_VERSION}; scores may drift: retrain or evaluate it before relying on it",
+            stacklevel=3,
+        )
 
 
 def clean_texts(texts: Sequence[str]) -> list[str]:

@@ -71,7 +71,7 @@ PHONE_RE = re.compile(
     r"(?!\w|%|[.,]\d)"
 )
 MENTION_RE = regex.compile(
-    rf"(?:\G|(?<![\p{{L}}\p{{N}}_.@]))@{_W}(?:[\p{{L}}\p{{M}}\p{{N}}_.]*{_WM})?"
+    rf"(?:\G|(?<![\p{{L}}\p{{N}}_@]))@{_W}(?:[\p{{L}}\p{{M}}\p{{N}}_.]*{_WM})?"
 )
 HASHTAG_RE = regex.compile(rf"(?:\G|(?<![\p{{L}}\p{{N}}_&#]))#(?=[\p{{N}}_]*\p{{L}})({_W}{_WM}*)")
 
@@ -134,7 +134,7 @@ FANCY_SYMBOL_RE = regex.compile(r"[\U0001f130-\U0001f189]")
 # Typographic punctuation folded to ASCII so copy-paste variants and the model agree.
 PUNCT_TABLE = str.maketrans(
     {
-        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bc", "'"),
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bc\u00b4", "'"),
         **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
         **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
     }

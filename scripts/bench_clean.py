@@ -8,13 +8,17 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-from pipeline import clean as C
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
 
-DEFAULT_DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+from pipeline import clean as C  # noqa: E402
+
+DEFAULT_DATASETS = REPO.parent / "shared" / "datasets"
 
 
 def load_comments(root: Path) -> list[str]:

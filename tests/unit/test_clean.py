@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
+import json
 import time
+from pathlib import Path
 
 import pytest
 
@@ -69,6 +72,7 @@ def test_emoji_become_names(text: str, expected: str, n_emoji: int, emoji_only: 
         ("Café naïve", "Cafe naive"),
         ("get in touch with #hāźeł_mcẹ̀wǝṅ__", "get in touch with [hashtag] hazel mcewen"),
         ("don\u2019t \u201cquote\u201d", 'don\'t "quote"'),
+        ("can`t won\u00b4t", "can't won't"),
     ],
 )
 def test_fancy_letters_and_homoglyphs_fold(text: str, expected: str) -> None:
@@ -216,6 +220,8 @@ def test_mentions_and_hashtags() -> None:
     out = clean("Thanks @hazel_mcewen.fx! #bitcoin #BTC_Profit #1 fan C# dev")
     assert out.text == "Thanks [mention] ! [hashtag] bitcoin [hashtag] BTC Profit #1 fan C# dev"
     assert (out.features.n_mention, out.features.n_hashtag) == (1, 2)
+    assert clean("profit today.@victoria.xtips").text == "profit today. [mention]"
+    assert clean("#a#b@c@d").text == "[hashtag] a [hashtag] b [mention] [mention]"
 
 
 @pytest.mark.parametrize(
@@ -306,3 +312,18 @@ def test_result_is_frozen() -> None:
     out = clean("hello")
     with pytest.raises(dataclasses.FrozenInstanceError):
         out.text = "x"  # type: ignore[misc]
+
+
+@pytest.mark.data
+def test_real_comments_are_idempotent_and_batch_consistent(datasets_dir: Path) -> None:
+    texts = []
+    for path in sorted((datasets_dir / "youtube-spam-collection").glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as fh:
+            texts += [row["CONTENT"] for row in csv.DictReader(fh)]
+    with (datasets_dir / "scamspot-instagram" / "comments.jsonl").open(encoding="utf-8") as fh:
+        texts += [json.loads(line)["text"] for line in fh if line.strip()]
+    cleaned = clean_many(texts)
+    assert [c.text for c in clean_many([c.text for c in cleaned])] == [c.text for c in cleaned]
+    sample = texts[::50]
+    assert [clean(t) for t in sample] == cleaned[::50]
+    assert sum(c.features.n_url > 0 for c in cleaned) > 300  # the spam links are found

@@ -1,0 +1,135 @@
+"""Inference backends behind one interface: torch (`pipeline.model.Classifier`) and ONNX Runtime.
+
+`OnnxClassifier` is a `Classifier` whose logits come from an ONNX Runtime session over the
+cached int8 export (`pipeline.onnx_export`). Heads, calibration, `predict` and
+`predict_proba` are inherited, so both backends turn logits into scores with one code path.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from pipeline.artifact import ModelError, verify_dir
+from pipeline.model import Classifier, available_cores, load_tokenizer
+
+# onnxruntime writes telemetry files under ~/.cache unless told not to (read at import).
+os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
+BACKENDS = ("torch", "onnx")
+# Small batches keep a layer's activations in L2 (measured best, docs/benchmarks.md); with
+# batches sorted by length, padding waste is already near zero at any batch size.
+ONNX_BATCH = 16
+
+
+def onnx_available() -> bool:
+    return importlib.util.find_spec("onnxruntime") is not None
+
+
+def default_backend() -> str:
+    """The fastest backend installed: ONNX Runtime int8 when onnxruntime is importable."""
+    return "onnx" if onnx_available() else "torch"
+
+
+def load_classifier(
+    path: str | Path,
+    backend: str | None = None,
+    base: str | None = None,
+    threads: int | None = None,
+) -> Classifier:
+    """A verified model dir loaded on `backend` ("torch", "onnx"; None: the fastest one)."""
+    backend = backend or default_backend()
+    if backend == "torch":
+        return Classifier.from_pretrained(path, base=base, threads=threads)
+    if backend != "onnx":
+        raise ModelError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
+    if not onnx_available():
+        raise ModelError("backend onnx needs onnxruntime: pip install 'comment-audit[onnx]'")
+    return OnnxClassifier.from_pretrained(path, base=base, threads=threads)
+
+
+def session(path: Path, threads: int) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    # Spinning workers burn the cores that the reader/cleaner thread needs between batches.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+
+class OnnxClassifier(Classifier):
+    """A Classifier running an ONNX graph; `streams` batches run at once (ORT frees the GIL)."""
+
+    def __init__(
+        self, model: Any, tokenizer: Any, manifest: dict[str, Any], streams: int = 1
+    ) -> None:
+        # Deliberately not Classifier.__init__: there is no torch network to put in eval mode.
+        self.model, self.tokenizer, self.manifest = model, tokenizer, manifest
+        self.directory: Path | None = None
+        self.streams = streams
+        self._encoder = _encoder(tokenizer, self.max_length)
+        self._pad_id = int(tokenizer.pad_token_id or 0)
+
+    @classmethod
+    def from_pretrained(
+        cls,
+        path: str | Path,
+        base: str | None = None,
+        threads: int | None = None,
+        precision: str = "int8",
+    ) -> OnnxClassifier:
+        """Load a model dir, exporting it to ONNX first when `<model>/onnx/` is missing/stale."""
+        from pipeline.onnx_export import ensure_onnx
+
+        path = Path(path)
+        if not path.is_dir():
+            raise ModelError(f"model directory {path} not found (try models/default)")
+        graph = ensure_onnx(path, precision, base)
+        # One single-threaded session per core, run side by side, scales better on small
+        # batches than one session splitting each op over the cores (no per-op barrier).
+        cores = threads or available_cores()
+        classifier = cls(session(graph, 1), load_tokenizer(path), verify_dir(path), cores)
+        classifier.directory = path
+        return classifier
+
+    def logits_clean(self, model_texts: Sequence[str], batch_size: int = ONNX_BATCH) -> np.ndarray:
+        """Raw logits for already-cleaned text, in input order (same contract as torch)."""
+        n_out = self.model.get_outputs()[0].shape[1]
+        ids = [e.ids for e in self._encoder.encode_batch(list(model_texts))]
+        out = np.zeros((len(ids), n_out), dtype=np.float32)
+        order = np.argsort([len(x) for x in ids], kind="stable")
+        batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+
+        def run(rows: np.ndarray) -> None:
+            out[rows] = self.model.run(["logits"], self._inputs([ids[i] for i in rows]))[0]
+
+        with ThreadPoolExecutor(self.streams) as pool:
+            list(pool.map(run, batches))
+        return out
+
+    def _inputs(self, rows: list[list[int]]) -> dict[str, np.ndarray]:
+        """Pad to the longest row of this batch (rows are length-sorted, so little waste)."""
+        input_ids = np.full((len(rows), max(map(len, rows))), self._pad_id, dtype=np.int64)
+        mask = np.zeros_like(input_ids)
+        for k, row in enumerate(rows):
+            input_ids[k, : len(row)] = row
+            mask[k, : len(row)] = 1
+        return {"input_ids": input_ids, "attention_mask": mask}
+
+
+def _encoder(tokenizer: Any, max_length: int) -> Any:
+    """A private copy of the fast (Rust) tokenizer, truncating like the torch path."""
+    from tokenizers import Tokenizer
+
+    encoder = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    encoder.enable_truncation(max_length)
+    encoder.no_padding()
+    return encoder

@@ -1,0 +1,166 @@
+"""ONNX export of a model directory, cached next to the weights in `<model>/onnx/`.
+
+The cache holds the fp32 graph (every logit column the network has; the manifest's `heads`
+map says which columns form which head) and its int8 `quantize_dynamic` version. `meta.json`
+records a digest of the source weights and of the export recipe, plus each file's sha256:
+a cache built from other weights, by another recipe, or altered on disk is rebuilt. The
+cache is written in a staging directory and renamed into place, so a crash or a concurrent
+build never leaves a half-written cache behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import shutil
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from pipeline.artifact import DERIVED_DIR, ModelError, sha256_file, verify_base, verify_dir
+
+# Bump whenever the graph or the quantisation changes: every existing cache is rebuilt.
+RECIPE = {
+    "version": 1,
+    "opset": 17,
+    "attention": "eager",
+    "per_channel": True,
+    "reduce_range": False,
+}
+CACHE_DIR = DERIVED_DIR
+META = "meta.json"
+FILES = {"fp32": "model.fp32.onnx", "int8": "model.int8.onnx"}
+INPUTS = ("input_ids", "attention_mask")
+
+
+def source_digest(manifest: dict[str, Any]) -> str:
+    """What the cache was built from: the model's files, its base encoder and the recipe."""
+    parts = [manifest.get("files", {}), manifest["base_model"]["sha256"], RECIPE]
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
+
+
+def cache_dir(model_dir: Path, manifest: dict[str, Any]) -> Path:
+    """`<model>/onnx`, or a per-user cache when the model dir is read-only (a system install)."""
+    if os.access(model_dir, os.W_OK):
+        return model_dir / CACHE_DIR
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return root / "comment-audit" / "onnx" / source_digest(manifest)[:16]
+
+
+def cached_model(cache: Path, manifest: dict[str, Any], precision: str) -> Path | None:
+    """The cached graph for `precision` if it is current and intact, else None."""
+    try:
+        meta = json.loads((cache / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    path = cache / FILES[precision]
+    if meta.get("source") != source_digest(manifest) or not path.is_file():
+        return None
+    return path if sha256_file(path) == meta["files"].get(path.name) else None
+
+
+def ensure_onnx(model_dir: str | Path, precision: str = "int8", base: str | None = None) -> Path:
+    """The ONNX graph of a model dir, exported (once) into `<model>/onnx/` when missing."""
+    model_dir = Path(model_dir)
+    manifest = verify_dir(model_dir)
+    cache = cache_dir(model_dir, manifest)
+    found = cached_model(cache, manifest, precision)
+    if found is None:
+        build_cache(model_dir, manifest, cache, base)
+        found = cached_model(cache, manifest, precision)
+    if found is None:
+        raise ModelError(f"{cache}: the ONNX export did not verify; delete that directory")
+    return found
+
+
+def build_cache(
+    model_dir: Path, manifest: dict[str, Any], target: Path, base: str | None = None
+) -> Path:
+    """Export + quantise into a staging dir, then swap it in for any stale cache."""
+    from pipeline.model import load_network
+
+    network = load_network(model_dir, manifest, verify_base(manifest, base))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Staging sits next to the target so the final rename stays on one filesystem (atomic).
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        export_fp32(network, staging / FILES["fp32"])
+        quantize_int8(staging / FILES["fp32"], staging / FILES["int8"])
+        _write_meta(staging, manifest, network)
+        _swap_in(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _write_meta(staging: Path, manifest: dict[str, Any], network: Any) -> None:
+    meta = {
+        "source": source_digest(manifest),
+        "recipe": RECIPE,
+        "n_logits": int(network.config.num_labels),
+        "heads": manifest["heads"],
+        "files": {name: sha256_file(staging / name) for name in FILES.values()},
+    }
+    (staging / META).write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
+    for path in staging.iterdir():  # mkdtemp makes 0700/0600 entries; others may score too
+        path.chmod(0o644)
+    staging.chmod(0o755)
+
+
+def _swap_in(staging: Path, target: Path) -> None:
+    """Rename staging onto target; a stale target is moved aside first, then deleted."""
+    old = target.with_name(f".{target.name}.old.{os.getpid()}")
+    if target.exists():
+        os.rename(target, old)
+    with contextlib.suppress(OSError):  # another process finished first: as good as ours
+        os.rename(staging, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+class LogitsOnly(torch.nn.Module):
+    """The network's logits as a plain tensor (models return an output dataclass)."""
+
+    def __init__(self, network: Any) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.network(input_ids=input_ids, attention_mask=attention_mask).logits.float()
+
+
+def export_fp32(network: Any, path: Path, opset: int = RECIPE["opset"]) -> None:
+    """Trace `network` to ONNX with dynamic batch and sequence axes; output: all logits."""
+    # Eager attention exports as plain MatMul/Softmax, which ORT runs (and int8-quantises)
+    # faster than the SDPA graph with its NaN guards (measured, docs/benchmarks.md).
+    network.set_attn_implementation("eager")
+    ids = torch.tensor([[101, 2023, 2003, 102], [101, 2023, 102, 0]])
+    axes = {name: {0: "batch", 1: "sequence"} for name in INPUTS} | {"logits": {0: "batch"}}
+    with warnings.catch_warnings(), torch.inference_mode(False):
+        warnings.simplefilter("ignore")  # tracer warnings about shape-dependent Python code
+        torch.onnx.export(
+            LogitsOnly(network.eval()), (ids, (ids != 0).long()), str(path), dynamo=False,
+            input_names=list(INPUTS), output_names=["logits"], dynamic_axes=axes,
+            opset_version=opset,
+        )  # fmt: skip
+
+
+def quantize_int8(src: Path, dst: Path) -> None:
+    """Dynamic int8 weights (activations quantised per batch at run time)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)  # it advises "pre-processing" on every call; not needed here
+    try:
+        quantize_dynamic(
+            src, dst, weight_type=QuantType.QInt8,
+            per_channel=RECIPE["per_channel"], reduce_range=RECIPE["reduce_range"],
+        )  # fmt: skip
+    finally:
+        root.setLevel(level)
