@@ -7,19 +7,26 @@ Probabilities are temperature-calibrated; `predict` uses the manifest's decision
 
 from __future__ import annotations
 
-import contextlib
 import os
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 
-from pipeline.artifact import LABELS, ModelError, verify_base, verify_dir
+from pipeline.artifact import ModelError, verify_base, verify_dir
+from pipeline.network import load_network, quiet_transformers
 
-__all__ = ["Classifier", "ModelError", "calibrated", "load_network", "available_cores"]
+__all__ = [
+    "Classifier",
+    "ModelError",
+    "available_cores",
+    "calibrated",
+    "load_network",
+    "quiet_transformers",
+]
 
 
 def available_cores() -> int:
@@ -36,54 +43,6 @@ def calibrated(logits: np.ndarray, temperature: float, positive: int = 1) -> np.
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
     return e[:, positive] / e.sum(axis=1)
-
-
-@contextlib.contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """Silence load reports and progress bars (the new head is always reported missing)."""
-    from transformers.utils import logging as hf_logging
-
-    level, bars = hf_logging.get_verbosity(), hf_logging.is_progress_bar_enabled()
-    hf_logging.set_verbosity_error()
-    hf_logging.disable_progress_bar()
-    try:
-        with warnings.catch_warnings():
-            # peft calls a transformers API deprecated for v6; not actionable here.
-            warnings.simplefilter("ignore", FutureWarning)
-            yield
-    finally:
-        hf_logging.set_verbosity(level)
-        if bars:
-            hf_logging.enable_progress_bar()
-
-
-def load_base_for_classification(base_dir: Path, num_labels: int = len(LABELS)) -> Any:
-    from transformers import AutoModelForSequenceClassification
-
-    with quiet_transformers():
-        return AutoModelForSequenceClassification.from_pretrained(
-            str(base_dir), num_labels=num_labels, use_safetensors=True, trust_remote_code=False
-        )
-
-
-def load_network(
-    model_dir: Path, manifest: dict[str, Any], base_dir: Path, trainable: bool = False
-) -> Any:
-    """The torch module of a verified model dir. LoRA adapters are merged into the base
-    for inference; with `trainable` the adapter stays separate so training can continue."""
-    if manifest["weights"]["kind"] == "full":
-        from transformers import AutoModelForSequenceClassification
-
-        with quiet_transformers():
-            return AutoModelForSequenceClassification.from_pretrained(
-                str(model_dir), use_safetensors=True, trust_remote_code=False
-            )
-    from peft import PeftModel
-
-    base = load_base_for_classification(base_dir, len(manifest["labels"]))
-    with quiet_transformers():
-        model = PeftModel.from_pretrained(base, str(model_dir), is_trainable=trainable)
-        return model if trainable else model.merge_and_unload()
 
 
 def load_tokenizer(directory: Path) -> Any:
@@ -136,7 +95,7 @@ class Classifier:
 
     def logits_clean(self, model_texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """Raw (uncalibrated) logits for already-cleaned text, in input order."""
-        n_out = self.network.config.num_labels
+        n_out = self.network.num_labels
         if len(model_texts) == 0:
             return np.zeros((0, n_out), dtype=np.float32)
         enc = self.tokenizer(

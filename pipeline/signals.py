@@ -15,9 +15,8 @@ from functools import partial
 
 import numpy as np
 import pandas as pd
-from datasketch import MinHash, MinHashLSH
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
+
+from pipeline import neardup
 
 # What add_signals reads (post_owner and the text itself are not needed) and what it adds.
 INPUT_COLUMNS = ["post_id", "author", "created_at", "dedup_key", "emoji_only"]
@@ -221,38 +220,12 @@ def _spans(out: pd.DataFrame, config: SignalsConfig) -> np.ndarray:
     return big & (posts | authors)
 
 
-def _shingles(key: str, k: int) -> set[str]:
-    text = " ".join(key.split())
-    return {text[i : i + k] for i in range(max(1, len(text) - k + 1))}
-
-
 def _near_duplicate_labels(keys: np.ndarray, config: SignalsConfig) -> np.ndarray:
     """Component label per distinct key; LSH candidates are kept only if true Jaccard passes."""
-    if len(keys) == 0:
-        return np.zeros(0, dtype=np.int64)
-    lsh = MinHashLSH(threshold=config.jaccard, num_perm=config.num_perm)
-    # Drawing the permutations once; MinHash() would redraw them for every key.
-    template = MinHash(num_perm=config.num_perm, seed=config.seed)
-    rows, cols, shingles = [], [], {}
-    for i, key in enumerate(keys):
-        if len(key) < config.min_near_chars:
-            continue
-        shingles[i] = _shingles(key, config.shingle_chars)
-        sketch = MinHash(
-            config.num_perm, permutations=template.permutations, scheme=template.scheme
-        )
-        sketch.update_batch([s.encode("utf-8") for s in shingles[i]])
-        for j in lsh.query(sketch):
-            if _jaccard(shingles[i], shingles[j]) >= config.jaccard:
-                rows.append(i)
-                cols.append(j)
-        lsh.insert(i, sketch, check_duplication=False)
-    graph = coo_matrix((np.ones(len(rows)), (rows, cols)), shape=(len(keys), len(keys)))
-    return connected_components(graph, directed=False)[1]
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b)
+    return neardup.components(
+        keys.tolist(), config.jaccard, config.shingle_chars, config.num_perm, config.seed,
+        config.min_near_chars,
+    )  # fmt: skip
 
 
 def _cluster_ids(keys: np.ndarray, labels: np.ndarray) -> np.ndarray:

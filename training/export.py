@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.artifact import FORMAT_VERSION, LABELS, publish
-from pipeline.model import quiet_transformers
+from pipeline.network import quiet_transformers, save_network
 
 
 def export_artifact(
@@ -40,18 +40,13 @@ def export_artifact(
 def _save_weights(network: Any, manifest: dict[str, Any], staging: Path) -> None:
     kind = manifest["weights"]["kind"]
     with quiet_transformers():
-        if kind == "lora":
-            # No embedding check: it would look the base id up on the hub.
-            network.save_pretrained(str(staging), save_embedding_layers=False)
-        else:
-            network.save_pretrained(str(staging))
+        save_network(network, staging, kind)
     if kind == "lora":
         # The adapter config records this machine's path to the base; keep the stable id.
         path = staging / "adapter_config.json"
         config = json.loads(path.read_text(encoding="utf-8"))
         config["base_model_name_or_path"] = manifest["base_model"]["id"]
         path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    (staging / "generation_config.json").unlink(missing_ok=True)
 
 
 def _fmt(value: Any) -> str:
@@ -86,9 +81,10 @@ def model_card(manifest: dict[str, Any]) -> str:
 
 CARD = """# comment-audit spam classifier
 
-Binary classifier (`genuine` / `spam`) for social-media comments: {base} fine-tuned with
-{kind} weights. Created {created}. Cleaning version `{cleaning}` (text is cleaned with
-`pipeline.clean` before the model sees it, in training and in scoring alike).
+Binary classifier (`genuine` / `spam`) for social-media comments: {base} with mean
+pooling and a linear head, fine-tuned ({kind} weights). Created {created}. Cleaning version
+`{cleaning}` (text is cleaned with `pipeline.clean` before the model sees it, in training
+and in scoring alike).
 
 ## Training data
 {data}

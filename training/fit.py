@@ -18,15 +18,8 @@ import pandas as pd
 import torch
 
 from pipeline.artifact import LABELS, ModelError, describe_base, resolve_base, verify_dir
-from pipeline.model import (
-    Classifier,
-    available_cores,
-    calibrated,
-    load_base_for_classification,
-    load_network,
-    load_tokenizer,
-    quiet_transformers,
-)
+from pipeline.model import Classifier, available_cores, calibrated, load_tokenizer
+from pipeline.network import HEAD, base_network, load_network, quiet_transformers
 from training.calibrate import choose_threshold, error_rates, fit_temperature
 from training.config import TrainConfig
 from training.evaluate import binary_metrics
@@ -57,17 +50,17 @@ def build_network(cfg: TrainConfig, init_from: Path | None = None) -> tuple[Any,
         network = load_network(Path(init_from), manifest, base_dir, trainable=True)
         return network, load_tokenizer(Path(init_from)), manifest["base_model"]
     base_dir = resolve_base(cfg.model.base)
-    network = load_base_for_classification(base_dir)
+    network = base_network(base_dir)
     if cfg.model.kind == "lora":
         network = _with_lora(network, cfg)
     return network, load_tokenizer(base_dir), describe_base(cfg.model.base)
 
 
 def _with_lora(network: Any, cfg: TrainConfig) -> Any:
-    from peft import LoraConfig, TaskType, get_peft_model
+    from peft import LoraConfig, get_peft_model
 
+    # No task type: the network is our own mean-pooling classifier, not a HF task model.
     lora = LoraConfig(
-        task_type=TaskType.SEQ_CLS,
         r=cfg.model.lora_r,
         lora_alpha=cfg.model.lora_alpha,
         lora_dropout=cfg.model.lora_dropout,
@@ -211,7 +204,7 @@ def fit(
     manifest.update(
         heads=HEADS,
         base_model=base,
-        weights={"kind": network_kind(network), "format": "safetensors"},
+        weights={"kind": network_kind(network), "head": HEAD, "format": "safetensors"},
         max_length=cfg.model.max_length,
     )
     return Fitted(network.eval(), tokenizer, manifest, history)

@@ -21,6 +21,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedGroupKFold
 
 from pipeline.config import to_dict
+from pipeline.network import HEAD
 from training.config import TrainConfig
 from training.data import exclude_keys, split_grouped
 from training.evaluate import evaluate_frame
@@ -85,7 +86,8 @@ def run_fold(model: str, cfg: TrainConfig, train: pd.DataFrame, test: pd.DataFra
 def config_key(cfg: TrainConfig) -> str:
     from pipeline.clean import CLEANING_VERSION
 
-    blob = json.dumps([to_dict(cfg), CLEANING_VERSION], sort_keys=True, default=str)
+    # The head architecture is code, not config: a change must not reuse old results.
+    blob = json.dumps([to_dict(cfg), CLEANING_VERSION, HEAD], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 

@@ -164,6 +164,14 @@ def test_refuses_remote_code_config(model_copy):
         Classifier.from_pretrained(model_copy)
 
 
+def test_refuses_unknown_head(model_copy):
+    manifest = json.loads((model_copy / MANIFEST).read_text())
+    manifest["weights"]["head"] = "cls_pooler"
+    (model_copy / MANIFEST).write_text(json.dumps(manifest))
+    with pytest.raises(ModelError, match="unknown head 'cls_pooler'"):
+        Classifier.from_pretrained(model_copy)
+
+
 def test_refuses_other_base_weights(model_copy, tiny_base):
     manifest = json.loads((model_copy / MANIFEST).read_text())
     manifest["base_model"]["sha256"] = "0" * 64
