@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -123,6 +124,7 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
         manifest = json.loads(path.read_text(encoding="utf-8"))
     except ValueError as e:
         raise ModelError(f"{path}: not valid JSON ({e}); re-export the model") from e
+    _check_shape(path, manifest)
     version = manifest.get("format_version")
     if version != FORMAT_VERSION:
         raise ModelError(
@@ -132,9 +134,38 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
     return manifest
 
 
+def _check_shape(path: Path, manifest: Any) -> None:
+    # Hand-edited or hostile manifests must fail with a message, not an AttributeError.
+    fields = manifest.items() if isinstance(manifest, dict) else ()
+    bad = [k for k, v in fields if k in ("files", "weights") and not isinstance(v, dict)]
+    if not isinstance(manifest, dict) or bad:
+        what = f"'{bad[0]}' is not a JSON object" if bad else "not a JSON object"
+        raise ModelError(f"{path}: {what}; re-export the model")
+
+
+def _refuse_special(model_dir: Path) -> None:
+    """No symlinks (they can point outside the dir and change after the check), no FIFOs."""
+    for root, dirs, files in os.walk(model_dir):
+        for name in dirs + files:
+            path = Path(root, name)
+            relative = path.relative_to(model_dir)
+            if _is_derived(relative):
+                continue
+            mode = path.lstat().st_mode
+            if stat.S_ISLNK(mode):
+                raise ModelError(
+                    f"{model_dir}: {relative} is a symbolic link to {os.readlink(path)}; a model"
+                    " directory holds its own files: replace the link with the file (cp -L)"
+                    " or re-export the model"
+                )
+            if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                raise ModelError(f"{model_dir}: {relative} is not a regular file; remove it")
+
+
 def verify_dir(model_dir: str | Path) -> dict[str, Any]:
     """Check every file against the manifest; return the manifest."""
     model_dir = Path(model_dir)
+    _refuse_special(model_dir)
     manifest = read_manifest(model_dir)
     present = {
         p.relative_to(model_dir).as_posix()

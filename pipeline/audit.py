@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import aggregate
+from pipeline import aggregate, breakdown
 from pipeline.aggregate import ErrorRates
 from pipeline.campaign import (
     CampaignConfig,
@@ -253,9 +253,17 @@ _COUNT_FIELDS = ("n_flagged", "flagged_share", "wilson_lo", "wilson_hi", "correc
                  "corrected_lo", "corrected_hi")  # fmt: skip
 
 
+# With verdicts, the audit counts what the report's fake share counts: spam + coordinated generic.
+_FAKE_FIELDS = dict(zip(_COUNT_FIELDS, breakdown.FAKE_COLUMNS, strict=True))
+
+
 def _counts(rows: pd.DataFrame, rates: ErrorRates | None, z: float) -> dict[str, Any]:
     if rows.empty:
         return {"n": 0, **dict.fromkeys(_COUNT_FIELDS)}
+    if breakdown.has_verdicts(rows):
+        row = breakdown.fake_columns(rows.assign(_all="all"), "_all", rates, 1, z).iloc[0]
+        values = {k: _clean(row[v]) for k, v in _FAKE_FIELDS.items()}
+        return {"n": len(rows), **values, "n_flagged": int(row["n_fake"])}
     stats = aggregate.group_stats(rows.assign(_all="all"), by="_all", rates=rates, min_n=1, z=z)
     row = stats.iloc[0]
     values = {k: _clean(row[k]) for k in _COUNT_FIELDS}

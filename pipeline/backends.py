@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.artifact import ModelError, verify_dir
-from pipeline.model import Classifier, available_cores, load_tokenizer
+from pipeline.model import Classifier, available_cores, load_tokenizer, warn_on_cleaning_drift
 
 # onnxruntime writes telemetry files under ~/.cache unless told not to (read at import).
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
@@ -92,11 +92,13 @@ class OnnxClassifier(Classifier):
         path = Path(path)
         if not path.is_dir():
             raise ModelError(f"model directory {path} not found (try models/default)")
-        graph = ensure_onnx(path, precision, base)
+        manifest = verify_dir(path)
+        warn_on_cleaning_drift(path, manifest)
+        graph = ensure_onnx(path, precision, base, manifest)
         # One single-threaded session per core, run side by side, scales better on small
         # batches than one session splitting each op over the cores (no per-op barrier).
         cores = threads or available_cores()
-        classifier = cls(session(graph, 1), load_tokenizer(path), verify_dir(path), cores)
+        classifier = cls(session(graph, 1), load_tokenizer(path), manifest, cores)
         classifier.directory = path
         return classifier
 

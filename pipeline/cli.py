@@ -5,13 +5,16 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from pipeline import io
 from pipeline.config import ConfigError
+from pipeline.locking import exclusive
 from pipeline.progress import STDERR, estimate_rows, row_progress
 
 app = typer.Typer(
@@ -40,6 +43,25 @@ ModelOpt = Annotated[
     typer.Option("--model", "-m", help="Model directory.", envvar="COMMENT_AUDIT_MODEL"),
 ]
 ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Inference backend: `torch`, or `onnx` (int8 ONNX Runtime, exported to MODEL/onnx/"
+        " on first use). Default: onnx when onnxruntime is installed."
+    ),
+]
+PseudonymizeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--pseudonymize",
+        help="Replace commenters' handles (author column, @mentions) with keyed pseudonyms"
+        " in every output; the key comes from $COMMENT_AUDIT_PSEUDONYM_KEY or"
+        " --pseudonym-key-file.",
+    ),
+]
+KeyFileOpt = Annotated[
+    Path | None, typer.Option(help="File holding the secret pseudonym key (see --pseudonymize).")
+]
 
 
 def user_errors(func: Callable) -> Callable:
@@ -50,10 +72,20 @@ def user_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except (io.InputError, ConfigError, FileExistsError, *_model_errors()) as e:
-            STDERR.print(f"[red]error:[/red] {e}", highlight=False, markup=False)
+            # escape: the message quotes untrusted input; soft_wrap: one greppable line.
+            STDERR.print("[red]error:[/red]", escape(str(e)), highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+def _pseudonymizer(enabled: bool, key_file: Path | None):
+    """The per-chunk transform for --pseudonymize (None without it); refuses a missing key."""
+    if not enabled:
+        return None
+    from pipeline.privacy import Pseudonymizer, load_key
+
+    return Pseudonymizer(load_key(key_file))
 
 
 def _model_errors() -> tuple[type[Exception], ...]:
@@ -69,7 +101,9 @@ def rejects_path(output: Path, given: Path | None) -> Path:
     return given or output.with_name(f"{stem}.rejects.jsonl")
 
 
-def report_rejects(sink: io.RejectSink, path: Path) -> None:
+def report_rejects(sink: io.RejectSink, path: Path, redact: bool = False) -> None:
+    if redact:  # a raw record holds real handles; file, line and reason still find it
+        sink.rejects = [replace(r, raw="(withheld: --pseudonymize)") for r in sink.rejects]
     sink.write(path)
     if sink.count:
         STDERR.print(f"{sink.count:,} row(s) rejected, reasons in {path}", highlight=False)
@@ -127,34 +161,79 @@ def score(
         int, typer.Option(help="Rows read, scored and checkpointed at a time.")
     ] = 20_000,
     progress: ProgressOpt = True,
+    backend: BackendOpt = None,
+    engine: Annotated[
+        str,
+        typer.Option(
+            help="`local`, or `ray`: a Ray Data actor pool; OUTPUT is then a directory of"
+            " Parquet parts."
+        ),
+    ] = "local",
+    address: Annotated[
+        str | None,
+        typer.Option(help="Ray cluster to use with `--engine ray` (default: Ray on this machine)."),
+    ] = None,
+    pseudonymize: PseudonymizeOpt = False,
+    pseudonym_key_file: KeyFileOpt = None,
 ) -> None:
     """Score every comment of an export: p_spam, label, reasons and coordination signals.
 
     Example: `comment-audit score examples/instagram_export.jsonl -o out/scored.parquet`
     """
-    from pipeline.model import Classifier
+    from pipeline.backends import load_classifier
     from pipeline.score import ScoreConfig, score_file
 
-    classifier = Classifier.from_pretrained(model)
+    _check_engine(engine, resume)
+    transform = _pseudonymizer(pseudonymize, pseudonym_key_file)
+    if transform is not None and engine != "local":
+        raise ConfigError("--pseudonymize works with --engine local only")
+    classifier = load_classifier(model, backend) if engine == "local" else None
     sink = io.RejectSink()
     config = ScoreConfig(chunk_size=chunk_size, batch_size=batch_size)
-    with row_progress("scoring", estimate_rows(input), progress) as advance:
-        summary = score_file(
-            input,
-            output,
-            classifier,
-            config=config,
-            mapping=io.parse_mapping(map),
-            rejects=sink,
-            resume=resume,
-            on_rows=advance,
-        )
-    report_rejects(sink, rejects_path(output, rejects))
+    mapping = io.parse_mapping(map)
+    with exclusive(output), row_progress("scoring", estimate_rows(input), progress) as advance:
+        if classifier is None:
+            from pipeline.engine_ray import score_ray
+
+            summary = score_ray(
+                input, output, model, backend=backend, config=config, mapping=mapping,
+                rejects=sink, address=address, on_rows=advance,
+            )  # fmt: skip
+        else:
+            summary = score_file(
+                input, output, classifier, config=config, mapping=mapping, rejects=sink,
+                resume=resume, on_rows=advance, transform=transform,
+            )  # fmt: skip
+    report_rejects(sink, rejects_path(output, rejects), redact=transform is not None)
     STDERR.print(
         f"{summary.rows_scored:,} rows scored ({summary.texts_scored:,} distinct texts through the "
         f"model), {summary.rows_rejected:,} rejected -> {output}",
         highlight=False,
     )
+
+
+def _check_engine(engine: str, resume: bool) -> None:
+    if engine not in ("local", "ray"):
+        raise ConfigError(f"--engine {engine}: choose local or ray")
+    if engine == "ray" and resume:
+        raise ConfigError("--resume works with --engine local only; rerun the Ray job instead")
+
+
+@app.command()
+@user_errors
+def export(
+    model: ModelOpt = DEFAULT_MODEL,
+    force: Annotated[bool, typer.Option(help="Rebuild even when the export is current.")] = False,
+) -> None:
+    """Export a model to ONNX (fp32 and int8) in MODEL/onnx/; `score` does this on first use.
+
+    Example: `comment-audit export --model models/default`
+    """
+    from pipeline.onnx_export import export_model
+
+    for path in export_model(model, force=force):
+        size = path.stat().st_size / 1e6
+        STDERR.print(f"{path} ({size:.1f} MB)", highlight=False, markup=False)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -229,7 +308,9 @@ ByOpt = Annotated[
 def _read_scored(path: Path):
     import pandas as pd
 
-    frames = list(io.read_chunks(path)) if path.suffix != ".parquet" else [pd.read_parquet(path)]
+    if path.is_dir() or path.suffix == ".parquet":  # a directory: `score --engine ray` parts
+        return pd.read_parquet(path)
+    frames = list(io.read_chunks(path))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -243,11 +324,16 @@ def _groupings(by: list[str] | None) -> tuple[str, ...]:
 @app.command()
 @user_errors
 def report(
-    scored: Annotated[Path, typer.Argument(help="Output of `comment-audit score`.")],
+    scored: Annotated[
+        Path,
+        typer.Argument(help="Output of `comment-audit score` (a file, or the Ray directory)."),
+    ],
     output: Annotated[Path, typer.Option("--output", "-o", help="Report directory.")],
     by: ByOpt = None,
     model: ModelOpt = DEFAULT_MODEL,
     title: Annotated[str, typer.Option(help="Report title.")] = "Comment audit",
+    pseudonymize: PseudonymizeOpt = False,
+    pseudonym_key_file: KeyFileOpt = None,
 ) -> None:
     """Fake share per post, creator or commenter with 95% intervals, as HTML, JSON and CSV.
 
@@ -258,7 +344,11 @@ def report(
     from pipeline.artifact import read_manifest
     from pipeline.report import build_report
 
-    paths = build_report(_read_scored(scored), output, _groupings(by), read_manifest(model), title)
+    transform = _pseudonymizer(pseudonymize, pseudonym_key_file)
+    frame = _read_scored(scored)
+    frame = transform(frame) if transform is not None else frame
+    with exclusive(output):
+        paths = build_report(frame, output, _groupings(by), read_manifest(model), title)
     STDERR.print(f"report written to {paths.html}", highlight=False)
 
 
@@ -276,6 +366,9 @@ def audit(
     map: MapOpt = None,
     resume: Annotated[bool, typer.Option(help="Continue a killed scoring run.")] = False,
     progress: ProgressOpt = True,
+    backend: BackendOpt = None,
+    pseudonymize: PseudonymizeOpt = False,
+    pseudonym_key_file: KeyFileOpt = None,
 ) -> None:
     """Brand audit: score the export, compare campaign posts with each creator's other posts,
     and give a verdict band per creator with the evidence.
@@ -294,6 +387,7 @@ def audit(
     settings = load_audit_config(config if config.exists() else None, split_overrides(ctx.args))
     scored_path = output / "scored.parquet"
     output.mkdir(parents=True, exist_ok=True)
+    ctx.with_resource(exclusive(output))  # held until the audit ends, scoring and report
     ctx.invoke(
         score,
         input=input,
@@ -303,6 +397,9 @@ def audit(
         rejects=output / "rejects.jsonl",
         resume=resume,
         progress=progress,
+        backend=backend,
+        pseudonymize=pseudonymize,
+        pseudonym_key_file=pseudonym_key_file,
     )
     from pipeline.artifact import read_manifest
 

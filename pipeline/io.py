@@ -130,7 +130,8 @@ def read_chunks(
         try:
             yield from chunker.chunks(items, chunk_size, sink)
         except (OSError, EOFError) as e:  # a truncated gzip stream, a disk error mid-file
-            raise InputError(source.name, f"cannot read past record {chunker.seen}: {e}") from e
+            message = f"cannot read past record {chunker.seen} (truncated or corrupt?): {e}"
+            raise InputError(source.name, message, line=chunker.line) from e
     if rejects is None and sink.count:
         log.warning("%s: %d records rejected (pass a RejectSink to keep them)", path, sink.count)
 
@@ -142,6 +143,7 @@ class _Chunker:
         self.name, self.stem, self.mapping, self.schema = name, stem, mapping, schema
         self.plan: Plan | None = None
         self.seen = 0  # records read so far, for messages
+        self.line: int | None = None  # where the last record read starts, for messages
         self.passthrough: list[str] = []  # grows, so a column once seen stays in later chunks
 
     def plan_for(self, columns: list[str]) -> None:
@@ -152,7 +154,7 @@ class _Chunker:
     def chunks(self, items: Iterator[Item], size: int, sink: RejectSink) -> Iterator[pd.DataFrame]:
         batch: list[Record] = []
         for item in items:
-            self.seen += 1
+            self.seen, self.line = self.seen + 1, item.line
             if isinstance(item, Reject):
                 sink.add(item)
                 continue

@@ -84,6 +84,13 @@ def base_network(base_dir: Path, num_labels: int = len(LABELS)) -> MeanPoolClass
     return MeanPoolClassifier(_encoder_from_pretrained(base_dir), num_labels)
 
 
+def n_logits(manifest: dict[str, Any]) -> int:
+    """Logit columns of the head: two per output head (p_spam, p_generic, ...)."""
+    heads = manifest.get("heads") or {}
+    columns = [c for head in heads.values() for c in head["logits"]]
+    return max(columns, default=len(LABELS) - 1) + 1
+
+
 def load_network(
     model_dir: Path, manifest: dict[str, Any], base_dir: Path, trainable: bool = False
 ) -> nn.Module:
@@ -93,10 +100,10 @@ def load_network(
     if head != HEAD:
         raise ModelError(f"{model_dir}: unknown head {head!r}; this version reads {HEAD}")
     if manifest["weights"]["kind"] == "full":
-        return _load_full(model_dir, len(manifest["labels"]))
+        return _load_full(model_dir, n_logits(manifest))
     from peft import PeftModel
 
-    base = base_network(base_dir, len(manifest["labels"]))
+    base = base_network(base_dir, n_logits(manifest))
     with quiet_transformers():
         model = PeftModel.from_pretrained(base, str(model_dir), is_trainable=trainable)
         return model if trainable else model.merge_and_unload()

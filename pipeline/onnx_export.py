@@ -1,7 +1,7 @@
 """ONNX export of a model directory, cached next to the weights in `<model>/onnx/`.
 
 The cache holds the fp32 graph (every logit column the network has; the manifest's `heads`
-map says which columns form which head) and its int8 `quantize_dynamic` version. `meta.json`
+map says which columns form which head) and its int8 version (`pipeline.onnx_quant`). `meta.json`
 records a digest of the source weights and of the export recipe, plus each file's sha256:
 a cache built from other weights, by another recipe, or altered on disk is rebuilt. The
 cache is written in a staging directory and renamed into place, so a crash or a concurrent
@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-import logging
 import os
 import shutil
 import tempfile
@@ -24,15 +23,10 @@ from typing import Any
 import torch
 
 from pipeline.artifact import DERIVED_DIR, ModelError, sha256_file, verify_base, verify_dir
+from pipeline.onnx_quant import quantize_int8
 
 # Bump whenever the graph or the quantisation changes: every existing cache is rebuilt.
-RECIPE = {
-    "version": 1,
-    "opset": 17,
-    "attention": "eager",
-    "per_channel": True,
-    "reduce_range": False,
-}
+RECIPE = {"version": 2, "opset": 17, "attention": "eager", "int8": "onnx_quant v1"}
 CACHE_DIR = DERIVED_DIR
 META = "meta.json"
 FILES = {"fp32": "model.fp32.onnx", "int8": "model.int8.onnx"}
@@ -65,10 +59,16 @@ def cached_model(cache: Path, manifest: dict[str, Any], precision: str) -> Path 
     return path if sha256_file(path) == meta["files"].get(path.name) else None
 
 
-def ensure_onnx(model_dir: str | Path, precision: str = "int8", base: str | None = None) -> Path:
-    """The ONNX graph of a model dir, exported (once) into `<model>/onnx/` when missing."""
+def ensure_onnx(
+    model_dir: str | Path,
+    precision: str = "int8",
+    base: str | None = None,
+    manifest: dict[str, Any] | None = None,
+) -> Path:
+    """The ONNX graph of a model dir, exported (once) into `<model>/onnx/` when missing.
+    Pass `manifest` when the directory was just verified, to skip hashing it again."""
     model_dir = Path(model_dir)
-    manifest = verify_dir(model_dir)
+    manifest = manifest or verify_dir(model_dir)
     cache = cache_dir(model_dir, manifest)
     found = cached_model(cache, manifest, precision)
     if found is None:
@@ -79,11 +79,23 @@ def ensure_onnx(model_dir: str | Path, precision: str = "int8", base: str | None
     return found
 
 
+def export_model(model_dir: str | Path, force: bool = False) -> list[Path]:
+    """`comment-audit export`: the cached graphs (fp32, int8), rebuilt when stale or forced."""
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise ModelError(f"model directory {model_dir} not found (try models/default)")
+    manifest = verify_dir(model_dir)
+    cache = cache_dir(model_dir, manifest)
+    if force or any(cached_model(cache, manifest, p) is None for p in FILES):
+        build_cache(model_dir, manifest, cache)
+    return [ensure_onnx(model_dir, p, manifest=manifest) for p in FILES]
+
+
 def build_cache(
     model_dir: Path, manifest: dict[str, Any], target: Path, base: str | None = None
 ) -> Path:
     """Export + quantise into a staging dir, then swap it in for any stale cache."""
-    from pipeline.model import load_network
+    from pipeline.network import load_network
 
     network = load_network(model_dir, manifest, verify_base(manifest, base))
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -103,7 +115,7 @@ def _write_meta(staging: Path, manifest: dict[str, Any], network: Any) -> None:
     meta = {
         "source": source_digest(manifest),
         "recipe": RECIPE,
-        "n_logits": int(network.config.num_labels),
+        "n_logits": n_logits(network),
         "heads": manifest["heads"],
         "files": {name: sha256_file(staging / name) for name in FILES.values()},
     }
@@ -138,7 +150,7 @@ def export_fp32(network: Any, path: Path, opset: int = RECIPE["opset"]) -> None:
     """Trace `network` to ONNX with dynamic batch and sequence axes; output: all logits."""
     # Eager attention exports as plain MatMul/Softmax, which ORT runs (and int8-quantises)
     # faster than the SDPA graph with its NaN guards (measured, docs/benchmarks.md).
-    network.set_attn_implementation("eager")
+    _eager_attention(network)
     ids = torch.tensor([[101, 2023, 2003, 102], [101, 2023, 102, 0]])
     axes = {name: {0: "batch", 1: "sequence"} for name in INPUTS} | {"logits": {0: "batch"}}
     with warnings.catch_warnings(), torch.inference_mode(False):
@@ -150,17 +162,16 @@ def export_fp32(network: Any, path: Path, opset: int = RECIPE["opset"]) -> None:
         )  # fmt: skip
 
 
-def quantize_int8(src: Path, dst: Path) -> None:
-    """Dynamic int8 weights (activations quantised per batch at run time)."""
-    from onnxruntime.quantization import QuantType, quantize_dynamic
+def _eager_attention(network: Any) -> None:
+    # The outermost transformers model passes the choice down to its attention layers.
+    for module in network.modules():
+        if hasattr(module, "set_attn_implementation"):
+            module.set_attn_implementation("eager")
+            return
 
-    root = logging.getLogger()
-    level = root.level
-    root.setLevel(logging.ERROR)  # it advises "pre-processing" on every call; not needed here
-    try:
-        quantize_dynamic(
-            src, dst, weight_type=QuantType.QInt8,
-            per_channel=RECIPE["per_channel"], reduce_range=RECIPE["reduce_range"],
-        )  # fmt: skip
-    finally:
-        root.setLevel(level)
+
+def n_logits(network: Any) -> int:
+    """How many logit columns the network emits (all heads together)."""
+    ids = torch.tensor([[101, 102]])
+    with torch.inference_mode():
+        return int(network(input_ids=ids, attention_mask=torch.ones_like(ids)).logits.shape[1])

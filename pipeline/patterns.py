@@ -134,7 +134,8 @@ FANCY_SYMBOL_RE = regex.compile(r"[\U0001f130-\U0001f189]")
 # Typographic punctuation folded to ASCII so copy-paste variants and the model agree.
 PUNCT_TABLE = str.maketrans(
     {
-        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bc\u00b4", "'"),
+        # "`" too: NFKC makes it out of fullwidth and Greek graves (\uff40, \u1fef).
+        **dict.fromkeys("\u2018\u2019\u201a\u201b\u2032\u02bc\u00b4`", "'"),
         **dict.fromkeys("\u201c\u201d\u201e\u201f\u2033", '"'),
         **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"),
     }

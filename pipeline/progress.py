@@ -26,17 +26,24 @@ def estimate_rows(path: str | Path) -> int | None:
     if str(path) == "-" or not path.is_file() or path.suffix in {".gz", ".parquet"}:
         return _parquet_rows(path) if path.suffix == ".parquet" and path.is_file() else None
     lines = 0
-    with path.open("rb") as f:
-        while block := f.read(1 << 20):
-            lines += block.count(b"\n")
+    try:
+        with path.open("rb") as f:
+            while block := f.read(1 << 20):
+                lines += block.count(b"\n")
+    except OSError:  # unreadable: the reader will say why, with the file name
+        return None
     # CSV and TSV have a header line; JSONL may not end in a newline: both are close enough.
     return max(lines, 1)
 
 
 def _parquet_rows(path: Path) -> int | None:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    return pq.ParquetFile(path).metadata.num_rows
+    try:
+        return pq.ParquetFile(path).metadata.num_rows
+    except (pa.ArrowException, OSError):  # a damaged file: the reader will say why
+        return None
 
 
 @contextmanager

@@ -21,11 +21,16 @@ from typing import IO
 import ijson
 
 from pipeline.schemas import InputError, Reject, flatten
-from pipeline.sources import HEAD_BYTES, Source, text_lines
+from pipeline.sources import HEAD_BYTES, MAX_LINE, Source, text_lines
 
 DELIMITERS = (",", "\t", ";", "|")  # ties go to the earlier one
+# Real exports nest 5 levels or so; a record nested deeper is hostile (json.dumps and
+# flatten recurse, so 100k nested arrays would blow the stack) and becomes a reject.
+MAX_DEPTH = 64
 _JSON_TYPES = {"list": "array", "str": "string", "bool": "boolean", "NoneType": "null"}
-csv.field_size_limit(2**31 - 1)  # one field may be a multi-megabyte comment
+# One field may be a multi-megabyte comment, but an unclosed quote must not swallow a
+# whole 10 GB file into memory: past this the read stops with an error.
+csv.field_size_limit(MAX_LINE)
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,8 @@ def _jsonl(source: Source) -> Iterator[Item]:
             continue
         try:
             value = json.loads(line)
+        except RecursionError:
+            value = TOO_DEEP
         except ValueError as e:
             reason = f"invalid JSON: {getattr(e, 'msg', e)} (column {getattr(e, 'colno', '?')})"
             yield Reject(source.name, number, None, reason, line.rstrip("\r\n"))
@@ -124,7 +131,28 @@ def _jsonl(source: Source) -> Iterator[Item]:
         yield as_record(source.name, number, value)
 
 
+class _TooDeep:
+    """Stands in for a value nested deeper than MAX_DEPTH, which is never built."""
+
+
+TOO_DEEP = _TooDeep()
+
+
+def depth(value: object) -> int:
+    """Nesting depth of lists and dicts, iteratively (a recursive walk is what overflows)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
 def as_record(name: str, number: int, value: object) -> Item:
+    if value is TOO_DEEP or depth(value) > MAX_DEPTH:
+        return Reject(name, number, None, f"record nested more than {MAX_DEPTH} levels deep", "")
     if isinstance(value, dict):
         return Record(number, flatten(value))
     kind = _JSON_TYPES.get(type(value).__name__, "number")
@@ -151,8 +179,10 @@ def _json(source: Source) -> Iterator[Item]:
 def json_values(stream: IO[bytes]) -> Iterator[object]:
     """Records of each top-level JSON value: the items of an array, the items of the first
     array of objects inside an object ({"items": [...]}, {"data": [...]}), else the object."""
-    events = ijson.parse(stream, multiple_values=True)
-    for _prefix, event, value in events:
+    # basic_parse, not parse: parse builds a prefix string per nesting level, so 100k nested
+    # arrays cost gigabytes; nothing here needs the prefixes.
+    events = ijson.basic_parse(stream, multiple_values=True)
+    for event, value in events:
         if event == "start_array":
             yield from _items(events)
         elif event == "start_map":
@@ -162,7 +192,7 @@ def json_values(stream: IO[bytes]) -> Iterator[object]:
 
 
 def _items(events: Iterator) -> Iterator[object]:
-    for _prefix, event, value in events:
+    for event, value in events:
         if event == "end_array":
             return
         yield _build(events, (event, value))
@@ -171,14 +201,14 @@ def _items(events: Iterator) -> Iterator[object]:
 def _object(events: Iterator) -> Iterator[object]:
     meta: dict[str, object] = {}
     found = False
-    for _prefix, _map_key, key in events:
+    for _map_key, key in events:
         if _map_key == "end_map":
             break
-        _p, event, value = next(events)
+        event, value = next(events)
         if event != "start_array" or found:
             meta[key] = _build(events, (event, value))
             continue
-        _p, first, first_value = next(events)
+        first, first_value = next(events)
         # An array of objects holds the records; {"items": []} is an empty page of them.
         if first == "start_map" or (first == "end_array" and key in ("items", "data")):
             found = True
@@ -188,18 +218,21 @@ def _object(events: Iterator) -> Iterator[object]:
         else:
             meta[key] = _build(events, ("start_array", None), (first, first_value))
     if not found:
-        yield meta
+        yield TOO_DEEP if any(v is TOO_DEEP for v in meta.values()) else meta
 
 
 def _build(events: Iterator, *first: tuple[str, object]) -> object:
-    """One complete JSON value from the event stream, starting with the events in `first`."""
-    builder, depth = ijson.ObjectBuilder(), 0
-    for event, value in chain(first, ((e, v) for _p, e, v in events)):
-        builder.event(event, value)
-        depth += event in ("start_map", "start_array")
-        depth -= event in ("end_map", "end_array")
-        if depth == 0:
-            return builder.value
+    """One complete JSON value from the event stream, starting with the events in `first`;
+    TOO_DEEP (read to its end, never built) when nested deeper than MAX_DEPTH."""
+    builder, level, deepest = ijson.ObjectBuilder(), 0, 0
+    for event, value in chain(first, events):
+        level += event in ("start_map", "start_array")
+        level -= event in ("end_map", "end_array")
+        deepest = max(deepest, level)
+        if deepest <= MAX_DEPTH:
+            builder.event(event, value)
+        if level == 0:
+            return builder.value if deepest <= MAX_DEPTH else TOO_DEEP
     raise ijson.IncompleteJSONError("unexpected end of input")
 
 

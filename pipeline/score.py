@@ -20,9 +20,10 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 
 from pipeline import clean as cleaning
-from pipeline import io, signals
+from pipeline import io, prefetch, signals, verdict
 
 STATE_FILE = "state.json"
 
@@ -67,34 +68,50 @@ def clean_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([out, feats], axis=1)
 
 
+def key_digests(keys: pd.Series) -> np.ndarray:
+    """64-bit digests of dedup keys: the cache keeps 8 bytes per distinct text instead of the
+    text (odds of any collision among a million keys: about 3e-8)."""
+    return pd.util.hash_pandas_object(keys, index=False).to_numpy()
+
+
 class KeyCache:
     """dedup key -> head scores, so a repeated comment never costs a second forward pass."""
 
     def __init__(self) -> None:
-        self.scores: dict[str, dict[str, float]] = {}
+        self.scores: dict[int, tuple[float, ...]] = {}
+        self.heads: list[str] = ["p_spam"]
         self.texts_scored = 0
 
     def fill(self, frame: pd.DataFrame, scorer: Scorer) -> None:
-        new = frame.drop_duplicates("dedup_key")
-        new = new[~new["dedup_key"].isin(self.scores.keys())]
-        if new.empty:
+        digests = key_digests(frame["dedup_key"])
+        new = ~pd.Series(digests).duplicated().to_numpy()
+        new &= np.fromiter((d not in self.scores for d in digests.tolist()), bool, len(digests))
+        if not new.any():
             return
-        heads = scorer.score_clean(new["clean_text"].tolist())
-        self.texts_scored += len(new)
-        for i, key in enumerate(new["dedup_key"].tolist()):
-            self.scores[key] = {name: float(values[i]) for name, values in heads.items()}
+        heads = scorer.score_clean(frame["clean_text"][new].tolist())
+        self.heads = list(heads)
+        self.texts_scored += int(new.sum())
+        rows = _rows([heads[h] for h in self.heads])
+        self.scores.update(zip(digests[new].tolist(), rows, strict=True))
 
     def remember(self, frame: pd.DataFrame, heads: list[str]) -> None:
-        for row in frame[["dedup_key", *heads]].itertuples(index=False):
-            self.scores.setdefault(row[0], dict(zip(heads, row[1:], strict=True)))
+        self.heads = list(heads)
+        rows = _rows([frame[h] for h in heads])
+        for digest, row in zip(key_digests(frame["dedup_key"]).tolist(), rows, strict=True):
+            self.scores.setdefault(digest, row)
 
     def apply(self, frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
         out = frame.copy()
-        first = next(iter(self.scores.values()), {"p_spam": 0.0})
-        for head in first:
-            out[head] = [self.scores[k][head] for k in frame["dedup_key"].tolist()]
+        rows = [self.scores[d] for d in key_digests(frame["dedup_key"]).tolist()]
+        values = np.array(rows, dtype=float).reshape(len(frame), len(self.heads))
+        for j, head in enumerate(self.heads):
+            out[head] = values[:, j]
         out["pred_label"] = np.where(out["p_spam"] >= threshold, "spam", "genuine")
         return out
+
+
+def _rows(columns: list) -> list[tuple[float, ...]]:
+    return list(map(tuple, np.column_stack([np.asarray(c, dtype=float) for c in columns]).tolist()))
 
 
 class Checkpoint:
@@ -164,13 +181,15 @@ def score_chunks(
     """Score every chunk after the first `done`, committing each as a part."""
     cache = KeyCache()
     for path in checkpoint.parts()[:done]:
-        cache.remember(pd.read_parquet(path), ["p_spam"])
-    for index, chunk in enumerate(chunks):
+        # Every head the part holds (p_spam, p_generic, ...), so a resumed run keeps them all.
+        heads = [c for c in pq.read_schema(path).names if c.startswith("p_")]
+        cache.remember(pd.read_parquet(path, columns=["dedup_key", *heads]), heads)
+    # Reading and cleaning the next chunk overlaps with scoring this one (see prefetch).
+    for index, chunk, frame in prefetch.background(_cleaned(chunks, done)):
         summary.rows_scored += len(chunk)
-        if index < done:
+        if frame is None:
             summary.resumed_chunks += 1
         else:
-            frame = clean_frame(chunk)
             cache.fill(frame, scorer)
             checkpoint.commit(index, cache.apply(frame, scorer.threshold))
         on_rows(len(chunk))
@@ -178,14 +197,27 @@ def score_chunks(
     summary.distinct_keys = len(cache.scores)
 
 
+def _cleaned(chunks: Iterator[pd.DataFrame], done: int) -> Iterator[tuple]:
+    """(index, chunk, cleaned frame or None for a chunk a resumed run already has)."""
+    for index, chunk in enumerate(chunks):
+        yield index, chunk, (clean_frame(chunk) if index >= done else None)
+
+
 def finish(checkpoint: Checkpoint, output: Path, config: signals.SignalsConfig) -> int:
     """Export-wide signals over all parts, then the final file, written atomically."""
-    parts = checkpoint.parts()
-    cols = signals.INPUT_COLUMNS
+    return io.write_table(signal_frames(checkpoint.parts(), config), output)
+
+
+def signal_frames(parts: list[Path], config: signals.SignalsConfig) -> Iterator[pd.DataFrame]:
+    """Each scored part joined with its rows' export-wide signals columns, part by part."""
+    # The verdict needs export-wide author behaviour, so it is judged here with the signals.
+    cols = [*signals.INPUT_COLUMNS, *verdict.score_columns(parts)]
     frames = [pd.read_parquet(p, columns=cols) for p in parts]
     base = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=cols)
-    extra = signals.add_signals(base, config).drop(columns=cols)
-    return io.write_table(_joined(parts, extra), output)
+    del frames
+    extra = verdict.add_verdict(signals.add_signals(base, config)).drop(columns=cols)
+    del base  # only the new columns are needed from here on
+    return _joined(parts, extra)
 
 
 def _joined(parts: list[Path], extra: pd.DataFrame) -> Iterator[pd.DataFrame]:
@@ -209,16 +241,22 @@ def score_file(
     rejects: io.RejectSink | None = None,
     resume: bool = False,
     on_rows: Callable[[int], None] = lambda n: None,
+    transform: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
 ) -> ScoreSummary:
-    """Score one export into `output` (.parquet, .csv or .jsonl); see the module docstring."""
+    """Score one export into `output` (.parquet, .csv or .jsonl); see the module docstring.
+    `transform` rewrites each chunk as read, before anything else sees it (pseudonyms)."""
     output = Path(output)
     rejects = rejects if rejects is not None else io.RejectSink()
-    checkpoint = Checkpoint(output, run_fingerprint(input_path, scorer, config, mapping))
+    fingerprint = run_fingerprint(input_path, scorer, config, mapping)
+    if transform is not None:  # parts of a pseudonymized run never mix with a plain run's
+        fingerprint += "-" + str(getattr(transform, "fingerprint", transform))
+    checkpoint = Checkpoint(output, fingerprint)
     done = checkpoint.start(resume)
     summary = ScoreSummary()
     chunks = io.read_chunks(
         input_path, mapping=mapping, chunk_size=config.chunk_size, rejects=rejects
     )
+    chunks = map(transform, chunks) if transform is not None else chunks
     score_chunks(chunks, scorer, checkpoint, done, summary, on_rows)
     finish(checkpoint, output, config.signals)
     checkpoint.remove()

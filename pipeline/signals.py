@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import neardup
+from pipeline.clean import MAX_CHARS
 
 # What add_signals reads (post_owner and the text itself are not needed) and what it adds.
 INPUT_COLUMNS = ["post_id", "author", "created_at", "dedup_key", "emoji_only"]
@@ -160,6 +161,8 @@ def _reason_parts(frame: pd.DataFrame, config: SignalsConfig):
     yield flag("author_repeat"), "author repeats on " + _count(num("author_repeat_posts"), "post")
     span = _duration(num("burst_span_s"))
     yield flag("in_burst"), "burst: " + _count(num("burst_size"), "comment") + " in " + span
+    # A 1 MB comment is kept whole in the output, but the model only read its beginning.
+    yield flag("truncated"), f"truncated: the model read the first {MAX_CHARS:,} characters"
 
 
 def _num(frame: pd.DataFrame, col: str) -> pd.Series:

@@ -20,6 +20,9 @@ from typing import IO
 from pipeline.schemas import InputError
 
 HEAD_BYTES = 64 * 1024
+# A longer line is not a comment but a damaged file or a decompression bomb (1 GB of zeros
+# gzips to 1 MB); reading it whole would exhaust memory, so it stops the read instead.
+MAX_LINE = 1 << 25
 EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 # Legacy code pages worth considering when a file is not UTF-8; charset-normalizer's full list
 # makes wild guesses (cp949 for Japanese, cp1257 for Latin-1) on short samples.
@@ -172,5 +175,11 @@ def sniff_format(text: str) -> str:
 
 def text_lines(source: Source) -> Iterator[str]:
     text = io.TextIOWrapper(source.stream, source.encoding, errors="replace", newline="")
-    # NUL bytes make the csv module fail and are never meaningful in a comment.
-    return (line.replace("\0", "") for line in text)
+    number = 0
+    while line := text.readline(MAX_LINE + 1):
+        number += 1
+        if len(line) > MAX_LINE:
+            message = f"line longer than {MAX_LINE:,} characters: a damaged file, not an export?"
+            raise InputError(source.name, message, line=number)
+        # NUL bytes make the csv module fail and are never meaningful in a comment.
+        yield line.replace("\0", "")

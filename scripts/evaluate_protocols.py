@@ -19,8 +19,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from training.config import load_train_config  # noqa: E402
 from training.data import load_examples  # noqa: E402
+from training.export import refresh_card  # noqa: E402
 from training.protocols import MODELS, PROTOCOLS, cached_fold, config_key, folds  # noqa: E402
-from training.protocols_report import write_report  # noqa: E402
+from training.protocols_report import card_summary, write_report  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -31,6 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "evaluation.md")
     parser.add_argument("--protocols", default=",".join(PROTOCOLS))
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--card", type=Path, help="also add the results to this model's card")
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. train.lr=5e-4")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -50,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
             ]
     write_report(results, args.out, args.config, args.overrides)
     print(f"wrote {args.out}")
+    if args.card:
+        refresh_card(args.card, card_summary(results))
+        print(f"updated the model card of {args.card}")
     return 0
 
 

@@ -126,3 +126,40 @@ def audit_for(frame: pd.DataFrame) -> AuditResult:
         ),
     )
     return run_audit(frame, config, AuditConfig(), error_rates(MANIFEST))
+
+
+# More hostile text: links, SVG, event handlers, frames, styles and bidi overrides, each put in
+# a comment, its author handle and its post id, and in the campaign's name, brand and handles.
+JS_URL = "javascript:alert(document.domain)//"
+LINK = '<a href="javascript:alert(1)">free followers</a>'
+SVG = "<svg><animate onbegin=alert(1) attributeName=x dur=1s><script>alert(2)</script></svg>"
+EVENTS = "<body onload=alert(1)><details open ontoggle=alert(1)><input autofocus onfocus=alert(1)>"
+IFRAME = "<iframe srcdoc=\"<script>parent.document.title='pwned'</script>\"></iframe>"
+STYLE = "<style>*{background:url(https://evil.example/x)}</style><base href=//evil.example/>"
+HOSTILE = (SCRIPT, IMG, HANDLE, JS_URL, LINK, SVG, EVENTS, IFRAME, STYLE)
+# "invoice<RLO>gpj.exe" shows as "invoiceexe.jpg" where the override is obeyed.
+RTL = "invoice\u202egpj.exe"
+ISOLATE = "\u2067admin\u2069 \u202bfake\u202c \u202dltr\u202a"
+BIDI = (RTL, ISOLATE)
+HOSTILE_CAMPAIGN = "Launch <svg onload=alert(1)> \u202eevil"
+
+
+def hostile_frame() -> pd.DataFrame:
+    """scored_frame() plus one confidently flagged row per payload (text, author, post id),
+    so each one is on the page among the flagged examples."""
+    frame = scored_frame()
+    template = frame[frame["pred_label"] == "spam"].iloc[0]
+    rows = [
+        template.to_dict() | {"comment_id": f"x{i}", "text": p, "clean_text": p, "author": p,
+                              "post_id": p, "post_url": None, "p_spam": 0.999 - i / 1000,
+                              "dedup_key": f"payload {i}", "cluster_id": f"px{i}"}
+        for i, p in enumerate(HOSTILE + BIDI)
+    ]  # fmt: skip
+    extra = pd.DataFrame(rows).astype({c: "string" for c in ("comment_id", "post_id", "text")})
+    return pd.concat([frame, extra], ignore_index=True)
+
+
+def hostile_audit(frame: pd.DataFrame) -> AuditResult:
+    creators = (Creator("alice", ("C1aaa", SVG)), Creator(RTL, (RTL, JS_URL)))
+    config = CampaignConfig(Campaign(HOSTILE_CAMPAIGN, brand=LINK), creators)
+    return run_audit(frame, config, AuditConfig(), error_rates(MANIFEST))

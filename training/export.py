@@ -7,11 +7,13 @@ crash never leaves a half-written model and an existing model is never overwritt
 from __future__ import annotations
 
 import json
+import os
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pipeline.artifact import FORMAT_VERSION, LABELS, publish
+from pipeline.artifact import FORMAT_VERSION, LABELS, publish, verify_dir
 from pipeline.network import quiet_transformers, save_network
 
 
@@ -37,6 +39,31 @@ def export_artifact(
     return publish(target, fill)
 
 
+def refresh_card(model_dir: str | Path, notes: str) -> Path:
+    """Republish `model_dir` with `notes` (markdown) added to its model card.
+
+    Weights and manifest fields are untouched; the directory is rebuilt next to the old
+    one and swapped in by renames, so it is never half-written."""
+    model_dir = Path(model_dir)
+    manifest = verify_dir(model_dir)
+    fresh = model_dir.with_name(f".{model_dir.name}.card-new")
+    stale = model_dir.with_name(f".{model_dir.name}.card-old")
+
+    def fill(staging: Path) -> dict[str, Any]:
+        for name in manifest["files"]:
+            if name != "README.md":
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(model_dir / name, staging / name)
+        (staging / "README.md").write_text(model_card(manifest, notes), encoding="utf-8")
+        return {k: v for k, v in manifest.items() if k != "files"}
+
+    publish(fresh, fill)
+    os.rename(model_dir, stale)
+    os.rename(fresh, model_dir)
+    shutil.rmtree(stale)  # including any derived cache (onnx/), rebuilt on demand
+    return model_dir
+
+
 def _save_weights(network: Any, manifest: dict[str, Any], staging: Path) -> None:
     kind = manifest["weights"]["kind"]
     with quiet_transformers():
@@ -53,7 +80,7 @@ def _fmt(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
-def model_card(manifest: dict[str, Any]) -> str:
+def model_card(manifest: dict[str, Any], notes: str = "") -> str:
     """README.md for the model directory: data, protocol, results, threshold, limits."""
     metrics = manifest.get("metrics", {})
     rates = manifest["error_rates"]
@@ -76,7 +103,7 @@ def model_card(manifest: dict[str, Any]) -> str:
         data=data,
         rows=rows or "| (none) | |",
         cleaning=manifest["cleaning_version"],
-    )
+    ) + (f"\n{notes.strip()}\n" if notes else "")
 
 
 CARD = """# comment-audit spam classifier

@@ -55,6 +55,26 @@ def write_report(results: dict, out: Path, config: Path, overrides: list[str]) -
     return out
 
 
+def card_summary(results: dict) -> str:
+    """The model card's section: mean F1 (and ECE) per protocol and model."""
+    models = list(next(iter(results.values())))
+    lines = [
+        "## Cross-validated protocols",
+        "",
+        "Mean F1 over folds (ECE in brackets); details and method in docs/evaluation.md.",
+        "",
+        "| protocol | " + " | ".join(MODEL_NAMES.get(m, m) for m in models) + " |",
+        "|---" * (len(models) + 1) + "|",
+    ]
+    for protocol, by_model in results.items():
+        cells = []
+        for m in models:
+            s = summary(by_model[m]) if m in by_model else None
+            cells.append(f"{s['f1'][0]:.3f} ({s['ece'][0]:.3f})" if s else "n/a")
+        lines.append(f"| {TITLES.get(protocol, protocol)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def summary(folds: list[dict[str, Any]]) -> dict[str, Any]:
     row: dict[str, Any] = {"folds": len(folds)}
     for metric in METRICS:

@@ -220,3 +220,58 @@ def _num(value: object) -> float | None:
     except (TypeError, ValueError):
         return None
     return None if math.isnan(number) else number
+
+
+# --- Stacked verdict bars ------------------------------------------------------------------
+
+STACK = (("spam", "spam"), ("coordinated", "coordinated generic"),
+         ("generic", "generic, no coordination signal"), ("genuine", "genuine"))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Segment:
+    css: str  # class name: seg-spam, seg-coordinated, ...
+    x: float
+    width: float
+    share: float
+    text: str
+
+
+@dataclass(frozen=True)
+class Stack:
+    label: str
+    title: str
+    y: float
+    segments: tuple[Segment, ...]
+    fake: float | None  # spam + coordinated generic, printed beside the bar
+    note: str
+
+
+@dataclass(frozen=True)
+class StackChart:
+    width: int
+    height: int
+    x0: int
+    plot_w: int
+    stacks: tuple[Stack, ...]
+
+
+def verdict_stacks(rows: Sequence[Mapping], label_key: str) -> StackChart:
+    """One 100% bar per group row: spam | coordinated generic | generic | genuine shares."""
+    plot_w = WIDTH - LABEL_W - VALUE_W
+    stacks = tuple(_stack(r, label_key, i, plot_w) for i, r in enumerate(rows))
+    return StackChart(WIDTH, 12 + ROW_H * max(1, len(stacks)), LABEL_W, plot_w, stacks)
+
+
+def _stack(row: Mapping, label_key: str, index: int, plot_w: float) -> Stack:
+    shares = [_num(row.get(f"{name}_share")) for name, _ in STACK]
+    label = row.get(label_key)
+    if any(s is None for s in shares):
+        note = str(row.get("status") or "no verdicts")
+        return Stack(shorten(label), str(label), 8 + ROW_H * index, (), None, note)
+    x, segments = float(LABEL_W), []
+    for (name, text), share in zip(STACK, shares, strict=True):
+        segments.append(Segment(f"seg-{name}", x, share * plot_w, share, text))
+        x += share * plot_w
+    fake = shares[0] + shares[1]
+    return Stack(shorten(label), str(label), 8 + ROW_H * index, tuple(segments), fake, "")

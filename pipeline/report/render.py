@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ TEMPLATES = Path(__file__).resolve().parent / "templates"
 SCHEMA_VERSION = 1
 DEFAULT_OPTIONS = ReportOptions()
 GROUP_TITLES = {"post": "post", "owner": "creator", "author": "commenter"}
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -129,11 +131,16 @@ def charts(scored: pd.DataFrame, data: Mapping[str, Any], options: ReportOptions
         for b, block in data["groups"].items()
         if b != "author" and block["rows"]
     }
+    stacks = {
+        b: plots.verdict_stacks(block["rows"][: options.max_bars], "label")
+        for b, block in data["groups"].items()
+        if b != "author" and block["rows"] and "spam_share" in block["rows"][0]
+    }
     threshold = data["model"]["threshold"]
     p = scored["p_spam"] if "p_spam" in scored else pd.Series(dtype=float)
     times = plots.time_histogram(scored["created_at"], flagged) if "created_at" in scored else None
     timelines = _timelines(scored, flagged, data.get("audit"))
-    return {"bars": bars, "p_spam": plots.p_spam_histogram(p, flagged, threshold),
+    return {"bars": bars, "stacks": stacks, "p_spam": plots.p_spam_histogram(p, flagged, threshold),
             "time": times, "timelines": timelines}  # fmt: skip
 
 
@@ -160,9 +167,24 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=visible_controls,  # every {{ value }}, before escaping
     )
     env.filters.update(pct=pct, interval=interval, num=num, pp=pp, px=px, fixed=fixed, when=when)
     return env
+
+
+def visible_controls(value: Any) -> Any:
+    """Bidi embedding, override and isolate characters shown as [U+202E]: untrusted text could
+    otherwise reorder what the page shows ("invoice<U+202E>gpj.exe" reads "invoiceexe.jpg")."""
+    if not isinstance(value, str) or not BIDI_CONTROLS.search(value):
+        return value
+    # type(value): output of a macro is already-escaped markup and must stay marked so;
+    # "[U+202E]" holds nothing HTML-special, so the result is as safe as the input.
+    return type(value)(BIDI_CONTROLS.sub(_code_point, value))
+
+
+def _code_point(match: re.Match) -> str:
+    return f"[U+{ord(match.group()):04X}]"
 
 
 def render_html(data: Mapping[str, Any], chart_data: Mapping[str, Any]) -> str:

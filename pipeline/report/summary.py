@@ -16,13 +16,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline import aggregate
+from pipeline import aggregate, breakdown
 from pipeline.aggregate import ErrorRates
 
 SHORTCODE_COLUMNS = ("post_shortcode", "shortcode")
 FLAGGED_COLUMNS = (
     "comment_id", "post_id", "post_owner", "author", "created_at", "p_spam", "pred_label",
     "reasons", "text", "cluster_id", "cluster_size", "cluster_posts", "copy_paste", "in_burst",
+    "p_generic", "verdict", "verdict_reason",
 )  # fmt: skip
 
 
@@ -89,8 +90,18 @@ def overall(scored: pd.DataFrame, rates: ErrorRates | None) -> dict[str, Any]:
     ):
         out[name] = int(scored[column].nunique()) if column in scored else None
     out["burst_share"] = _mean_flag(scored, "in_burst")
+    out.update(_overall_fake(scored, rates))
     out["has_times"] = has_times(scored)
     return out
+
+
+def _overall_fake(scored: pd.DataFrame, rates: ErrorRates | None) -> dict[str, Any]:
+    """The fake share (spam + coordinated generic) of the whole export; {} without verdicts."""
+    if not breakdown.has_verdicts(scored):
+        return {}
+    row = breakdown.fake_columns(scored.assign(_all="all"), "_all", rates, min_n=1).iloc[0]
+    keys = (*breakdown.FAKE_COLUMNS, *(f"n_{s}" for s in breakdown.SEGMENTS))
+    return {k: int(row[k]) if k.startswith("n_") else row.get(k) for k in keys}
 
 
 def group_table(
@@ -99,12 +110,14 @@ def group_table(
     """group_stats for `by`, worst first, with a display label; posts also get their owner."""
     table = aggregate.group_stats(scored, by=by, rates=rates, min_n=min_n)
     table = table.rename(columns={table.columns[0]: "group"})
+    table = breakdown.add_fake(table, scored, by, rates, min_n)
     labels = post_labels(scored) if by == "post" else {}
     table.insert(1, "label", table["group"].map(lambda g: labels.get(g, g)).astype("string"))
     if by == "post" and "post_owner" in scored:
         owners = scored.dropna(subset=["post_id"]).groupby("post_id")["post_owner"].agg(_mode)
         table.insert(2, "owner", table["group"].map(owners).astype("string"))
-    order = table.assign(_ok=table["status"].eq("ok"), _share=table["flagged_share"].fillna(-1))
+    worst = "fake_share" if "fake_share" in table else "flagged_share"  # spam + coordinated
+    order = table.assign(_ok=table["status"].eq("ok"), _share=table[worst].fillna(-1))
     order = order.sort_values(
         ["_ok", "_share", "n", "group"], ascending=[False, False, False, True]
     )

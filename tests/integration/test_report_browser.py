@@ -25,12 +25,16 @@ from pipeline.report.render import pct
 from tests.report_frames import (
     CAMPAIGN_NAME,
     HANDLE,
+    HOSTILE,
+    HOSTILE_CAMPAIGN,
     IMG,
     MANIFEST,
     POST_PAYLOAD,
     SCRIPT,
     TITLE,
     audit_for,
+    hostile_audit,
+    hostile_frame,
     scored_frame,
 )
 
@@ -218,3 +222,28 @@ def test_the_harness_does_see_a_payload_run(browser, tmp_path):
     assert browser.eval(session, f"document.querySelectorAll({INJECTED!r}).length") > 0
     with pytest.raises(AssertionError):
         check_nothing_ran(browser, session)
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """The wider corpus: links, SVG, handlers, frames, styles, bidi overrides, in comments,
+    handles, post ids and the campaign's name, brand and creators (via an audit)."""
+    frame = hostile_frame()
+    out = tmp_path_factory.mktemp("hostile-browser-report")
+    return build_report(frame, out, manifest=MANIFEST, title=TITLE, audit=hostile_audit(frame))
+
+
+@pytest.mark.parametrize("bypass_csp", [False, True], ids=["with-csp", "escaping-alone"])
+def test_the_wider_corpus_is_inert_text(browser, hostile, bypass_csp):
+    session = browser.open(hostile.html.as_uri(), bypass_csp=bypass_csp)
+    text = browser.eval(session, "document.body.innerText")
+    for payload in HOSTILE:
+        assert payload in text, payload
+    assert HOSTILE_CAMPAIGN.replace("\u202e", "[U+202E]") in text
+    assert "invoice[U+202E]gpj.exe" in text  # shown, not obeyed: no "invoiceexe.jpg"
+    assert not any(ch in text for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    links = "[...document.querySelectorAll('[href]')].map(e => e.getAttribute('href'))"
+    assert all(h.startswith("#") for h in browser.eval(session, links))
+    check_nothing_ran(browser, session)
+    urls = {e["request"]["url"] for e in browser.seen(session, "Network.requestWillBeSent")}
+    assert urls == {hostile.html.as_uri()}

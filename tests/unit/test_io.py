@@ -552,5 +552,5 @@ def test_truncated_gzip_is_an_input_error(tmp_path):
     rows = "".join(f"t{i},comment {i}\n" for i in range(20_000)).encode()
     packed = gzip.compress(b"comment_id,text\n" + rows)
     (tmp_path / "cut.csv.gz").write_bytes(packed[: len(packed) // 2])
-    with pytest.raises(InputError, match="cut.csv.gz: cannot read"):
+    with pytest.raises(InputError, match=r"cut.csv.gz: line \d+: cannot read past record"):
         read_all(tmp_path / "cut.csv.gz")

@@ -205,3 +205,15 @@ def test_baseline_has_the_classifier_interface(labelled_csv):
     proba = model.predict_proba(["check out my channel", "love this song"])
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     assert set(model.predict(["check out my channel"])) <= {"spam", "genuine"}
+
+
+def test_refresh_card_keeps_weights_and_verifies(model_copy):
+    from pipeline.model import Classifier
+    from training.export import refresh_card
+
+    before = Classifier.from_pretrained(model_copy).predict_proba(["check out my channel"])
+    refresh_card(model_copy, "## Protocol results\n\n| a | b |")
+    assert "## Protocol results" in (model_copy / "README.md").read_text()
+    after = Classifier.from_pretrained(model_copy).predict_proba(["check out my channel"])
+    assert np.array_equal(before, after)
+    assert sorted(p.name for p in model_copy.parent.iterdir()) == ["model"]

@@ -1,0 +1,185 @@
+"""Ray Data engine: the batch scorer as an actor pool, on all local cores or on a cluster.
+
+The driver reads the export with the project's readers (so the canonical schema, the column
+mapping and the rejects are exactly the local engine's) and hands each chunk to Ray. A pool
+of `ScoreActor`s, each holding one loaded classifier, cleans a chunk, scores each distinct
+text of it once and returns the scored rows. The driver collects the scored chunks in input
+order, computes the export-wide signals over all of them as the local engine does, and
+writes a directory of Parquet parts, staged and renamed into place. No resume: a failed run
+is simply run again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pipeline import io
+from pipeline.score import (
+    KeyCache,
+    ScoreConfig,
+    ScoreSummary,
+    clean_frame,
+    key_digests,
+    signal_frames,
+)
+
+CPUS_PER_ACTOR = 2  # ORT scales well to 2 threads per process; more actors beyond that
+DEFAULT_CONFIG = ScoreConfig()
+
+
+class ScoreActor:
+    """One loaded classifier; called with a chunk of canonical rows, returns them scored."""
+
+    def __init__(self, model: str, backend: str | None, threads: int) -> None:
+        from pipeline.backends import load_classifier
+
+        self.scorer = load_classifier(model, backend, threads=threads)
+
+    def __call__(self, chunk: pd.DataFrame) -> pd.DataFrame:
+        frame = clean_frame(chunk)
+        cache = KeyCache()  # per chunk: the local engine's dedup, without cross-actor state
+        cache.fill(frame, self.scorer)
+        return cache.apply(frame, self.scorer.threshold)
+
+
+def score_ray(
+    input_path: str | Path,
+    output: str | Path,
+    model: str | Path,
+    *,
+    backend: str | None = None,
+    config: ScoreConfig = DEFAULT_CONFIG,
+    mapping: dict[str, str] | None = None,
+    rejects: io.RejectSink | None = None,
+    address: str | None = None,
+    on_rows: Callable[[int], None] = lambda n: None,
+) -> ScoreSummary:
+    """Score one export into the directory `output` (part-*.parquet) with a Ray actor pool."""
+    output, summary = Path(output), ScoreSummary()
+    rejects = rejects if rejects is not None else io.RejectSink()
+    _prepare_model(Path(model), backend)
+    with ray_session(address) as ray, _staging(output) as staging:
+        chunks = io.read_chunks(
+            input_path, mapping=mapping, chunk_size=config.chunk_size, rejects=rejects
+        )
+        scored = _scored(ray, chunks, str(Path(model).resolve()), backend)
+        parts = _write_parts(scored, staging / ".scored", summary, on_rows)
+        for i, frame in enumerate(signal_frames(parts, config.signals)):
+            io.write_table([frame], staging / f"part-{i:05d}.parquet")
+        shutil.rmtree(staging / ".scored")
+    summary.rows_rejected = rejects.count
+    summary.rows_in = summary.rows_scored + summary.rows_rejected
+    return summary
+
+
+def _prepare_model(model: Path, backend: str | None) -> None:
+    """Build the ONNX cache once here, not in every actor at the same moment."""
+    from pipeline.backends import default_backend
+
+    if (backend or default_backend()) == "onnx":
+        from pipeline.onnx_export import ensure_onnx
+
+        ensure_onnx(model)
+
+
+def _scored(ray: Any, chunks: Iterator[pd.DataFrame], model: str, backend: str | None):
+    refs = [ray.put(chunk) for chunk in chunks]
+    if not refs:
+        return iter(())
+    context = ray.data.DataContext.get_current()
+    context.execution_options.preserve_order = True  # parts (and rows) in input order
+    context.enable_progress_bars = False  # the CLI draws its own
+    logging.getLogger("ray.data").setLevel(logging.WARNING)  # per-dataset INFO chatter
+    cpus = int(ray.cluster_resources().get("CPU", 1))
+    threads = min(CPUS_PER_ACTOR, cpus)
+    dataset = ray.data.from_pandas_refs(refs).map_batches(
+        ScoreActor,
+        fn_constructor_kwargs={"model": model, "backend": backend, "threads": threads},
+        batch_size=None,  # one chunk per call, as the local engine scores it
+        batch_format="pandas",
+        concurrency=max(1, min(len(refs), cpus // threads)),
+        num_cpus=threads,
+    )
+    return dataset.iter_batches(batch_size=None, batch_format="pandas")
+
+
+def _write_parts(
+    frames: Iterator[pd.DataFrame], directory: Path, summary: ScoreSummary, on_rows: Callable
+) -> list[Path]:
+    directory.mkdir(parents=True)
+    parts, keys = [], set()
+    for i, frame in enumerate(frames):
+        parts.append(directory / f"part-{i:06d}.parquet")
+        io.write_table([frame], parts[-1])
+        distinct = set(key_digests(frame["dedup_key"]).tolist())
+        summary.rows_scored += len(frame)
+        summary.texts_scored += len(distinct)  # each actor call scores its distinct keys once
+        keys |= distinct
+        on_rows(len(frame))
+    summary.distinct_keys = len(keys)
+    return parts
+
+
+@contextlib.contextmanager
+def ray_session(address: str | None = None) -> Iterator[Any]:
+    """Ray, connected to `address` or started locally on this machine's cores (and stopped
+    again afterwards); an already initialised Ray is used as it is."""
+    import ray
+
+    if ray.is_initialized():
+        yield ray
+        return
+    temp = tempfile.mkdtemp(prefix="ca-ray-")  # short: Ray's socket paths must stay < 108 bytes
+    try:
+        _init(ray, address, temp)
+        yield ray
+    finally:
+        ray.shutdown()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def _init(ray: Any, address: str | None, temp: str) -> None:
+    from pipeline.model import available_cores
+
+    if address:
+        ray.init(address=address, logging_level="WARNING", log_to_driver=False)
+        return
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")  # else it writes ~/.ray/auth_token
+    ray.init(
+        num_cpus=available_cores(), include_dashboard=False, _temp_dir=temp,
+        logging_level="WARNING", log_to_driver=False,
+    )  # fmt: skip
+
+
+@contextlib.contextmanager
+def _staging(output: Path) -> Iterator[Path]:
+    """A hidden directory next to `output`, renamed onto it when the block succeeds."""
+    if output.exists() and not _is_ours(output):
+        raise FileExistsError(f"{output} exists and is not a directory of scored parts")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    try:
+        yield staging
+        old = output.with_name(f".{output.name}.old.{os.getpid()}")
+        if output.exists():
+            os.rename(output, old)
+        os.rename(staging, output)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _is_ours(path: Path) -> bool:
+    """An earlier run's output: a directory holding only part-*.parquet files."""
+    return path.is_dir() and all(
+        p.name.startswith("part-") and p.suffix == ".parquet" for p in path.iterdir()
+    )

@@ -1,0 +1,111 @@
+"""Pseudonymous commenters: handles replaced by a keyed hash before anything else sees them.
+
+`--pseudonymize` applies `Pseudonymizer` to each chunk right after it is read, so cleaning,
+scoring, signals, reports and every output file only ever hold pseudonyms. A pseudonym is
+HMAC-SHA256 of the handle (case and a leading @ ignored) under a secret key: the same handle
+gives the same pseudonym in every run with the same key, so repeat authors and copy-paste
+rings stay visible, while without the key nobody can test a guess (a plain hash of a handle
+is undone by hashing a list of handles).
+
+What is replaced: the author column; @mentions in the comment text and any other text
+column; whole values of passthrough columns that identify the commenter (author ids, profile
+URLs, owner objects of scraper exports, nested replies). Post owners are kept: they are the
+public accounts being audited, and campaign files name them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+import pandas as pd
+
+from pipeline.config import ConfigError
+
+KEY_ENV = "COMMENT_AUDIT_PSEUDONYM_KEY"
+MIN_KEY_BYTES = 16
+PREFIX = "user_"
+# 12 hex digits (48 bits): among a million handles the odds of any two sharing a pseudonym
+# are about 0.2%; with 10 digits they would be about 40%.
+DIGITS = 12
+# A handle after an @ that does not follow a word character (so e-mail addresses are left
+# alone); trailing dots and dashes are sentence punctuation, not part of the handle.
+MENTION = re.compile(r"(?<!\w)@(\w(?:[\w.\-]*\w)?)")
+# Passthrough columns whose values identify the commenter (Apify's owner.* is the commenter).
+IDENTITY = re.compile(r"author|user|owner|from\.|profile|replies|channel", re.IGNORECASE)
+# Columns that never hold a handle: left alone, which also keeps scoring fast.
+KEEP = {"comment_id", "post_id", "post_owner", "created_at", "created_at_raw", "label",
+        "source_file", "clean_text", "dedup_key", "lang", "pred_label", "reasons",
+        "cluster_id"}  # fmt: skip
+
+
+def load_key(key_file: Path | None = None, env: Mapping[str, str] = os.environ) -> bytes:
+    """The secret key from `key_file`, else from $COMMENT_AUDIT_PSEUDONYM_KEY; refuse none."""
+    if key_file is not None:
+        try:
+            key = Path(key_file).read_bytes().strip()
+        except OSError as e:
+            raise ConfigError(f"--pseudonym-key-file {key_file}: {e.strerror or e}") from e
+    else:
+        key = env.get(KEY_ENV, "").strip().encode("utf-8")
+    if len(key) < MIN_KEY_BYTES:
+        what = "is too short" if key else "is missing"
+        raise ConfigError(
+            f"--pseudonymize needs a secret key, and it {what}: set {KEY_ENV} or pass"
+            f" --pseudonym-key-file FILE with at least {MIN_KEY_BYTES} characters (e.g. from"
+            " `openssl rand -hex 32`). Keep it secret, and reuse it to get the same pseudonyms"
+        )
+    return key
+
+
+def pseudonym(handle: str, key: bytes) -> str:
+    """'user_' + 12 hex digits; 'Ann', '@ann' and ' ann ' give the same pseudonym."""
+    name = handle.strip().lstrip("@").casefold().encode("utf-8", "surrogatepass")
+    return PREFIX + hmac.new(key, name, hashlib.sha256).hexdigest()[:DIGITS]
+
+
+def replace_mentions(text: str, key: bytes) -> str:
+    if "@" not in text:
+        return text
+    return MENTION.sub(lambda m: "@" + pseudonym(m.group(1), key), text)
+
+
+def pseudonymize_frame(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
+    """A copy of `frame` with every commenter handle replaced (see the module docstring)."""
+    out = frame.copy()
+    for column in out.columns:
+        if column in KEEP or not _is_text(out[column]):
+            continue
+        if column == "author" or (column != "text" and IDENTITY.search(str(column))):
+            out[column] = _mapped(out[column], lambda v: pseudonym(v, key) if v.strip() else v)
+        else:
+            out[column] = _mapped(out[column], lambda v: replace_mentions(v, key))
+    return out
+
+
+def _is_text(values: pd.Series) -> bool:
+    return values.dtype == object or isinstance(values.dtype, pd.StringDtype)
+
+
+def _mapped(values: pd.Series, func) -> pd.Series:
+    # Each distinct value once: exports repeat authors and texts a lot.
+    table = {v: func(v) for v in values.dropna().unique() if isinstance(v, str)}
+    return values.map(lambda v: table.get(v, v) if isinstance(v, str) else v).astype(values.dtype)
+
+
+class Pseudonymizer:
+    """The per-chunk transform for `score_file`; `fingerprint` names the key, not reveals it."""
+
+    def __init__(self, key: bytes) -> None:
+        self._key = key
+        self.fingerprint = hashlib.sha256(b"comment-audit pseudonym key\0" + key).hexdigest()[:12]
+
+    def __call__(self, frame: pd.DataFrame) -> pd.DataFrame:
+        return pseudonymize_frame(frame, self._key)
+
+    def __repr__(self) -> str:
+        return f"Pseudonymizer(key {self.fingerprint})"

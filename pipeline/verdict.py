@@ -1,0 +1,142 @@
+"""The bot verdict per comment: spam, coordinated generic, generic or genuine, with its reason.
+
+The spam classifier only knows promotional and scam spam; a bot's "Amazing 🔥" reads as
+genuine to it. Generic text alone is no evidence either: fans write "🔥" too. So, in order:
+
+* ``spam``: the classifier flags it (pred_label == "spam");
+* ``coordinated generic``: p_generic >= generic_threshold AND a behavioural signal: the
+  author left generic comments on several posts (and mostly generic ones), the text is in a
+  copy-paste cluster (pipeline.signals), or it landed in a burst of mostly generic comments;
+* ``generic``: generic text without any such signal (counted as genuine in the fake share,
+  like commercial audit tools that only count short generic comments as inauthentic when
+  the author or the pattern is suspicious too);
+* ``genuine``: everything else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from pipeline import behaviour
+
+SPAM, COORDINATED, GENERIC, GENUINE = "spam", "coordinated generic", "generic", "genuine"
+VERDICTS = (SPAM, COORDINATED, GENERIC, GENUINE)
+FAKE = (SPAM, COORDINATED)  # what the fake share counts
+# Scored columns the verdict reads, beyond the signals inputs (pipeline.signals.INPUT_COLUMNS).
+SCORE_COLUMNS = ("p_spam", "pred_label", "p_generic")
+COLUMNS = (*behaviour.ROW_COLUMNS, "verdict", "verdict_reason")
+
+
+@dataclass(frozen=True)
+class VerdictConfig:
+    generic_threshold: float = 0.5  # p_generic at or above: generic text
+    # "The author repeats generic comments across posts": on this many distinct posts ...
+    author_min_generic_posts: int = 2
+    # ... and most of what they write is generic (a fan's "🔥" among real comments is not).
+    author_min_generic_share: float = 0.75
+    use_copy_paste: bool = True
+    # A burst counts when at least this share of its comments is generic.
+    burst_min_generic_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        for name in ("generic_threshold", "author_min_generic_share", "burst_min_generic_share"):
+            if not 0.0 < getattr(self, name) <= 1.0:
+                raise ValueError(f"verdict.{name} must be in (0, 1], got {getattr(self, name)}")
+        if self.author_min_generic_posts < 2:
+            raise ValueError("verdict.author_min_generic_posts must be >= 2 (across posts)")
+
+
+def add_verdict(df: pd.DataFrame, config: VerdictConfig = VerdictConfig()) -> pd.DataFrame:
+    """`df` plus the behaviour row columns, `verdict` and `verdict_reason` (never mutated)."""
+    generic = behaviour.generic_flags(df, config.generic_threshold)
+    rows = behaviour.row_columns(df, generic)
+    frame = pd.concat([df.drop(columns=list(COLUMNS), errors="ignore"), rows], axis=1)
+    verdict, reason = decide(frame, generic.to_numpy(dtype=bool), config)
+    return frame.assign(verdict=verdict, verdict_reason=reason)
+
+
+def decide(frame: pd.DataFrame, generic: np.ndarray, config: VerdictConfig):
+    """(verdict, reason) Series for a frame that carries the behaviour row columns."""
+    spam = _flag(frame, "pred_label", SPAM)
+    parts = [(m & generic & ~spam, text) for m, text in _signals(frame, config)]
+    why = _join(frame.index, parts)
+    coordinated = generic & ~spam & (why != "").to_numpy()
+    verdict = np.select([spam, coordinated, generic], [SPAM, COORDINATED, GENERIC], GENUINE)
+    p_gen = _num(frame, "p_generic").map("{:.2f}".format)
+    p_spam = _num(frame, "p_spam").map("{:.2f}".format)
+    reason = np.select(
+        [spam, coordinated, generic],
+        ["spam classifier: p_spam " + p_spam,
+         "generic text (p_generic " + p_gen + "); " + why,
+         "generic text (p_generic " + p_gen + ") with no coordination signal"],
+        "",
+    )  # fmt: skip
+    return (
+        pd.Series(verdict, index=frame.index, dtype="string"),
+        pd.Series(reason, index=frame.index, dtype="string"),
+    )
+
+
+def _signals(frame: pd.DataFrame, config: VerdictConfig):
+    """(mask, reason text) per behavioural signal, in reading order."""
+    posts = _num(frame, "author_generic_posts")
+    share = _num(frame, "author_generic_share")
+    repeats = (posts >= config.author_min_generic_posts) & (
+        share >= config.author_min_generic_share
+    )
+    yield repeats.to_numpy(), "author wrote generic comments on " + _int(posts) + " posts"
+    if config.use_copy_paste:
+        where = _int(_num(frame, "cluster_posts")) + " posts by "
+        who = _int(_num(frame, "cluster_authors")) + " authors"
+        yield _flag(frame, "copy_paste"), "copy-paste: same text on " + where + who
+    burst = _num(frame, "burst_generic_share")
+    in_generic_burst = (burst >= config.burst_min_generic_share).to_numpy()
+    size = _int(_num(frame, "burst_size"))
+    yield in_generic_burst, "burst of " + size + " comments, " + _pct(burst) + " generic"
+
+
+def _join(index: pd.Index, parts) -> pd.Series:
+    out = pd.Series("", index=index, dtype=object)
+    for mask, text in parts:
+        piece = pd.Series(np.where(mask, text, ""), index=index, dtype=object)
+        glue = np.where((out != "") & (piece != ""), "; ", "")
+        out = out + glue + piece
+    return out
+
+
+def _flag(frame: pd.DataFrame, col: str, value: str | None = None) -> np.ndarray:
+    if col not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    if value is not None:
+        return frame[col].astype("string").str.casefold().eq(value).fillna(False).to_numpy()
+    return frame[col].astype("boolean").fillna(False).to_numpy(dtype=bool)
+
+
+def _num(frame: pd.DataFrame, col: str) -> pd.Series:
+    if col not in frame:
+        return pd.Series(np.nan, index=frame.index, dtype=float)
+    return pd.to_numeric(frame[col], errors="coerce").astype(float)
+
+
+def _int(values: pd.Series) -> pd.Series:
+    return values.fillna(0).round().astype(np.int64).astype(str)
+
+
+def _pct(values: pd.Series) -> pd.Series:
+    return (values.fillna(0) * 100).round().astype(np.int64).astype(str) + "%"
+
+
+def is_fake(df: pd.DataFrame) -> pd.Series:
+    """True for spam and coordinated generic: what the fake share counts."""
+    return df["verdict"].astype("string").isin(FAKE).fillna(False)
+
+
+def score_columns(parts: list) -> list[str]:
+    """The SCORE_COLUMNS that scored parquet parts hold (p_generic only with a generic head)."""
+    import pyarrow.parquet as pq
+
+    names = set(pq.read_schema(parts[0]).names) if parts else set()
+    return [c for c in SCORE_COLUMNS if c in names]

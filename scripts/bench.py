@@ -1,0 +1,140 @@
+"""Throughput benchmark: naive transformers pipeline vs our torch and ONNX paths, and end to end.
+
+    .venv/bin/python scripts/bench.py [--model models/default] [--rows 1000000]
+        [--export /tmp/big.csv] [--skip-e2e]
+
+Prints one markdown table, all measured in this run on this machine: model-only rates on
+the distinct cleaned real comments of ../shared/datasets, then `comment-audit score` on a
+synthetic export (scripts/make_big_export.py) from CSV to Parquet, in a child process
+whose peak RSS is read back with getrusage(RUSAGE_CHILDREN).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "scripts")]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from bench_clean import load_comments  # noqa: E402
+
+from pipeline.backends import load_classifier  # noqa: E402
+from pipeline.clean import clean_many  # noqa: E402
+from pipeline.model import available_cores  # noqa: E402
+
+
+def timed(run, n: int) -> float:
+    """Items per second of one `run()` over `n` items."""
+    start = time.perf_counter()
+    run()
+    return n / (time.perf_counter() - start)
+
+
+def naive_rate(model: Path, texts: list[str]) -> float:
+    """transformers.pipeline("text-classification") over the merged fp32 encoder, batch 32.
+
+    Our head mean-pools; the pipeline needs a stock model, so the fine-tuned encoder is
+    loaded into BertForSequenceClassification (its [CLS] pooler head costs the same)."""
+    from transformers import BertForSequenceClassification, pipeline
+
+    ours = load_classifier(model, "torch")
+    stock = BertForSequenceClassification(ours.network.encoder.config)
+    stock.bert.load_state_dict(ours.network.encoder.state_dict(), strict=False)
+    pipe = pipeline("text-classification", model=stock.eval(), tokenizer=ours.tokenizer)
+    kwargs = {"batch_size": 32, "truncation": True, "max_length": ours.max_length}
+    pipe(texts[:32], **kwargs)
+    return timed(lambda: pipe(texts, **kwargs), len(texts))
+
+
+def model_rate(model: Path, backend: str, texts: list[str]) -> float:
+    classifier = load_classifier(model, backend)
+    classifier.score_clean(texts[:64])
+    return timed(lambda: classifier.score_clean(texts), len(texts))
+
+
+def end_to_end(model: Path, export: Path) -> dict[str, float]:
+    """`comment-audit score` CSV -> Parquet in a child process: wall time, counts, peak RSS."""
+    out = Path(tempfile.mkdtemp(prefix="bench-")) / "scored.parquet"
+    cmd = [sys.executable, "-m", "pipeline", "score", str(export), "-o", str(out)]
+    cmd += ["--model", str(model), "--backend", "onnx", "--no-progress"]
+    start = time.perf_counter()
+    done = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    wall = time.perf_counter() - start
+    counts = re.findall(r"([\d,]+) (?:rows scored|distinct texts)", done.stderr)
+    rows, texts = (int(x.replace(",", "")) for x in counts[:2])
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"wall": wall, "rows": rows, "texts": texts, "peak_mb": peak_mb}
+
+
+def machine() -> str:
+    cpu = next(
+        (line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+         if line.startswith("model name")), platform.processor(),
+    )  # fmt: skip
+    libs = ", ".join(
+        f"{p} {version(p)}" for p in ("torch", "onnxruntime", "transformers", "numpy", "pandas")
+    )
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    cores = f"{available_cores()} cores usable"
+    return f"{cpu}, {cores}; Python {platform.python_version()}; {libs}; load average {load}"
+
+
+def table(naive: float, rates: dict[str, float], e2e: dict[str, float] | None) -> str:
+    rows = [
+        "| path | input | comments/s | vs naive |",
+        "|---|---|---|---|",
+        f"| naive `transformers.pipeline`, fp32, batch 32 | distinct comments | {naive:,.0f}"
+        " | 1.0x |",
+    ]
+    for name, rate in rates.items():
+        rows.append(f"| {name} | distinct comments | {rate:,.0f} | {rate / naive:.1f}x |")
+    if e2e:
+        rows.append(
+            f"| end to end `comment-audit score` (onnx), CSV -> Parquet | {e2e['rows']:,} rows, "
+            f"{e2e['texts']:,} distinct | {e2e['rows'] / e2e['wall']:,.0f} rows/s = "
+            f"{e2e['texts'] / e2e['wall']:,.0f} distinct/s | peak RSS {e2e['peak_mb']:,.0f} MB |"
+        )
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=REPO / "models" / "default")
+    parser.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    parser.add_argument("--export", type=Path, help="CSV to score end to end (else built)")
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--skip-e2e", action="store_true")
+    args = parser.parse_args(argv)
+    print(f"machine: {machine()}", flush=True)
+    texts = sorted({c.text for c in clean_many(load_comments(args.datasets))} - {""})
+    naive = naive_rate(args.model, texts)
+    rates = {
+        "ours, torch fp32": model_rate(args.model, "torch", texts),
+        "ours, ONNX Runtime int8": model_rate(args.model, "onnx", texts),
+    }
+    e2e = None
+    if not args.skip_e2e:
+        export = args.export or Path(tempfile.mkdtemp(prefix="bench-")) / "big.csv"
+        if not export.exists():
+            subprocess.run([sys.executable, str(REPO / "scripts" / "make_big_export.py"),
+                            "-o", str(export), "--rows", str(args.rows)], check=True)  # fmt: skip
+        e2e = end_to_end(args.model, export)
+    print(table(naive, rates, e2e))
+    print(f"\nload average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,89 @@
+"""`score --engine ray` gives the local engine's rows, scores and signals, as Parquet parts."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+ray = pytest.importorskip("ray", reason="ray is not installed: pip install 'comment-audit[ray]'")
+
+from pipeline import io  # noqa: E402
+from pipeline.backends import load_classifier  # noqa: E402
+from pipeline.engine_ray import score_ray  # noqa: E402
+from pipeline.score import ScoreConfig, score_file  # noqa: E402
+from tests.unit.conftest import tiny_base, tiny_cfg, tiny_fitted, tiny_model_dir  # noqa: E402, F401
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning:ray")
+TEXTS = ["check out my channel http://x.example", "love this", "DM @guru to earn $5k", "", "wow"]
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    # Ray's socket paths must stay under 108 bytes: a short temp dir, not pytest's tmp_path.
+    temp = tempfile.mkdtemp(prefix="ca-ray-test-")
+    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
+    ray.init(num_cpus=2, include_dashboard=False, _temp_dir=temp, log_to_driver=False)
+    yield ray
+    ray.shutdown()
+    shutil.rmtree(temp, ignore_errors=True)
+
+
+def export(path: Path, n: int) -> Path:
+    rows = [
+        {
+            "comment_id": str(i),
+            "post_id": f"p{i % 4}",
+            "author": f"user{i % 9}",
+            "text": TEXTS[i % len(TEXTS)] + (f" {i % 13}" if i % 2 else ""),
+            "created_at": f"2026-01-01T00:{i % 60:02d}:00Z",
+        }
+        for i in range(n)
+    ]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return path
+
+
+def test_ray_engine_matches_local_engine(tmp_path, tiny_model_dir, local_ray):  # noqa: F811
+    from pipeline.cli import _read_scored
+
+    src = export(tmp_path / "in.jsonl", 240)
+    local = tmp_path / "local.parquet"
+    score_file(src, local, load_classifier(tiny_model_dir, "torch"))
+    sink = io.RejectSink()
+    summary = score_ray(
+        src, tmp_path / "ray", tiny_model_dir, backend="torch",
+        config=ScoreConfig(chunk_size=50), rejects=sink,
+    )  # fmt: skip
+    expected, got = pd.read_parquet(local), pd.read_parquet(tmp_path / "ray")
+    assert len(list((tmp_path / "ray").glob("part-*.parquet"))) == 5  # 50 records a chunk
+    assert summary.rows_scored == len(got) == len(expected) == 216
+    assert sink.count == 24 and summary.rows_in == 240  # the empty texts
+    assert got["comment_id"].tolist() == expected["comment_id"].tolist()
+    np.testing.assert_allclose(got["p_spam"], expected["p_spam"], atol=1e-5)
+    assert len(_read_scored(tmp_path / "ray")) == 216  # what `report` reads
+    same = ["pred_label", "dedup_key", "cluster_id", "copy_paste", "author_repeat", "in_burst"]
+    pd.testing.assert_frame_equal(
+        got[same].astype(str), expected[same].astype(str), check_dtype=False
+    )
+
+
+def test_a_rerun_replaces_only_an_earlier_parts_directory(tmp_path):
+    from pipeline.engine_ray import _staging
+
+    out = tmp_path / "scored"
+    for n in (3, 1):
+        with _staging(out) as staging:
+            for i in range(n):
+                (staging / f"part-{i:05d}.parquet").write_bytes(b"")
+    assert [p.name for p in out.iterdir()] == ["part-00000.parquet"]
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(FileExistsError), _staging(out):
+        pass
+    assert not list(tmp_path.glob(".scored.*"))  # no staging dirs left behind

@@ -1,0 +1,73 @@
+"""The fake share (spam + coordinated generic) per group and the report's verdict breakdown."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline import breakdown
+from pipeline.aggregate import ErrorRates, corrected_arrays
+
+RATES = ErrorRates(0.9, 0.95, 400, 400)
+
+
+@pytest.fixture
+def scored() -> pd.DataFrame:
+    """Post a: 10 spam, 20 coordinated generic, 10 generic, 60 genuine; post b: 30 genuine."""
+    verdicts = ["spam"] * 10 + ["coordinated generic"] * 20 + ["generic"] * 10 + ["genuine"] * 90
+    df = pd.DataFrame({"post_id": ["a"] * 100 + ["b"] * 30, "verdict": verdicts})
+    df["post_owner"] = "lena"
+    df["pred_label"] = np.where(df["verdict"] == "spam", "spam", "genuine")
+    df["p_spam"] = np.where(df["verdict"] == "spam", 0.9, 0.1)
+    df["p_generic"] = np.where(df["verdict"].str.contains("generic"), 0.9, 0.1)
+    return df
+
+
+def test_fake_share_counts_spam_and_coordinated(scored):
+    table = breakdown.fake_columns(scored, "post", RATES)
+    a = table.loc["a"]
+    assert a["n_fake"] == 30 and a["fake_share"] == pytest.approx(0.3)
+    assert (a["n_spam"], a["n_coordinated"], a["n_generic"], a["n_genuine"]) == (10, 20, 10, 60)
+    assert a[["spam_share", "coordinated_share", "generic_share", "genuine_share"]].sum() == 1
+    assert a["fake_lo"] < 0.3 < a["fake_hi"]
+
+
+def test_only_the_spam_part_is_corrected(scored):
+    a = breakdown.fake_columns(scored, "post", RATES).loc["a"]
+    spam, lo, hi, _ = corrected_arrays(np.array([10]), np.array([100]), RATES)
+    assert a["fake_corrected"] == pytest.approx(spam[0] + 0.2)
+    assert a["fake_corrected_lo"] < spam[0] + 0.2 - (spam[0] - lo[0])  # wider than spam alone
+    assert a["fake_corrected_hi"] > spam[0] + 0.2 + (hi[0] - spam[0])
+
+
+def test_small_groups_show_no_breakdown(scored):
+    table = breakdown.fake_columns(scored, "post", RATES, min_n=50)
+    assert table.loc["b", ["fake_share", "genuine_share"]].isna().all()
+    assert pd.isna(table.loc["b", "n_genuine"])
+
+
+def test_no_verdicts_leave_the_table_alone(scored):
+    table = pd.DataFrame({"group": ["a"], "n": [100]})
+    assert breakdown.add_fake(table, scored.drop(columns="verdict"), "post", None, 20) is table
+
+
+def test_report_shows_stacked_bars_and_fake_columns(scored, tmp_path):
+    from pipeline.report.render import build_report
+
+    scored = scored.assign(
+        created_at="2026-03-01T12:00:00Z", text="wow", author=[f"u{i}" for i in range(130)]
+    )
+    manifest = {"error_rates": {"sensitivity": 0.9, "specificity": 0.95, "n_pos": 400,
+                                "n_neg": 400}, "threshold": 0.5}  # fmt: skip
+    paths = build_report(scored, tmp_path, manifest=manifest, by=("post", "owner"))
+    html = paths.html.read_text()
+    assert html.count('class="seg-coordinated"') == 2  # post a and creator lena
+    assert "coordinated generic" in html and "fake share" in html
+    summary = json.loads(paths.summary.read_text())
+    assert summary["overall"]["n_coordinated"] == 20
+    assert summary["groups"]["post"]["rows"][0]["fake_share"] == pytest.approx(0.3)
+    posts = pd.read_csv(paths.groups["post"])
+    assert {"early_generic_share", "regular_generic_share", "coordinated_share"} <= set(posts)

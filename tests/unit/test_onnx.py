@@ -1,0 +1,136 @@
+"""The ONNX Runtime backend: export cache, agreement with torch, same interface."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+
+from pipeline import onnx_export  # noqa: E402
+from pipeline.artifact import ModelError, verify_dir  # noqa: E402
+from pipeline.backends import OnnxClassifier, load_classifier  # noqa: E402
+from pipeline.model import Classifier  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[2]
+TEXTS = [
+    "check out my channel for free music [url]",
+    "love this song",
+    "",
+    "DM @crypto_guru to earn $5k a week",
+    "wow",
+    "word " * 200,  # longer than max_length: truncated the same way on both backends
+]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy, so this module's cache builds never race other tests."""
+    return Path(shutil.copytree(tiny_model_dir, tmp_path_factory.mktemp("onnx") / "model"))
+
+
+@pytest.fixture(scope="module")
+def torch_model(model_dir: Path) -> Classifier:
+    return Classifier.from_pretrained(model_dir)
+
+
+def test_fp32_export_matches_torch(model_dir, torch_model):
+    onnx = OnnxClassifier.from_pretrained(model_dir, precision="fp32")
+    np.testing.assert_allclose(onnx.logits_clean(TEXTS), torch_model.logits_clean(TEXTS), atol=1e-4)
+    np.testing.assert_allclose(
+        onnx.score_clean(TEXTS)["p_spam"], torch_model.score_clean(TEXTS)["p_spam"], atol=1e-4
+    )
+
+
+def test_int8_has_every_head_and_the_same_interface(model_dir, torch_model):
+    onnx = load_classifier(model_dir, "onnx")
+    scores = onnx.score_clean(TEXTS, batch_size=2)
+    assert set(scores) == set(torch_model.manifest["heads"])
+    assert scores["p_spam"].shape == (len(TEXTS),)
+    assert onnx.logits_clean(TEXTS).shape == torch_model.logits_clean(TEXTS).shape
+    assert onnx.predict(["free money [url]"]).tolist()[0] in ("spam", "genuine")
+    assert onnx.score_clean([])["p_spam"].shape == (0,)
+    assert onnx.threshold == torch_model.threshold
+
+
+def test_cache_lives_in_the_model_dir_and_is_reused(model_dir):
+    load_classifier(model_dir, "onnx")
+    meta = json.loads((model_dir / "onnx" / "meta.json").read_text())
+    assert set(meta["files"]) == set(onnx_export.FILES.values())
+    assert meta["n_logits"] == 2
+    verify_dir(model_dir)  # the cache is not an unlisted file of the model
+    stamp = (model_dir / "onnx" / "model.int8.onnx").stat().st_mtime_ns
+    load_classifier(model_dir, "onnx")
+    assert (model_dir / "onnx" / "model.int8.onnx").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.parametrize("damage", ["tamper", "stale"])
+def test_damaged_or_stale_cache_is_rebuilt(model_copy, damage):
+    first = onnx_export.ensure_onnx(model_copy)
+    meta_path = model_copy / "onnx" / "meta.json"
+    if damage == "tamper":
+        with first.open("ab") as f:
+            f.write(b"\0")
+    else:  # exported from other weights
+        meta = json.loads(meta_path.read_text())
+        meta_path.write_text(json.dumps({**meta, "source": "0" * 64}))
+    again = onnx_export.ensure_onnx(model_copy)
+    assert onnx_export.cached_model(model_copy / "onnx", verify_dir(model_copy), "int8") == again
+    assert not list(model_copy.glob(".onnx.*"))  # no staging dirs left behind
+
+
+def test_backend_choice(model_dir):
+    assert isinstance(load_classifier(model_dir), OnnxClassifier)  # the fastest installed
+    assert type(load_classifier(model_dir, "torch")) is Classifier
+    with pytest.raises(ModelError, match="unknown backend"):
+        load_classifier(model_dir, "tensorflow")
+
+
+@pytest.mark.data
+def test_int8_agrees_with_torch_on_real_comments(datasets_dir):
+    """Acceptance: labels agree on >= 99.5% and |delta p_spam| <= 0.02 on >= 99%."""
+    from pipeline.clean import clean_many
+    from pipeline.io import read_chunks
+
+    model = REPO / "models" / "default"
+    try:
+        torch_model = Classifier.from_pretrained(model)
+    except ModelError as e:
+        pytest.skip(f"models/default does not load here: {e}")
+    files = [*datasets_dir.glob("*/*.csv"), *datasets_dir.glob("*/*.jsonl")]
+    raw = [t for f in files for chunk in read_chunks(f) for t in chunk["text"].tolist()]
+    texts = sorted({c.text for c in clean_many(raw)})
+    texts = [texts[i] for i in np.random.default_rng(0).permutation(len(texts))[:1500]]
+    reference = torch_model.score_clean(texts)["p_spam"]
+    p_spam = load_classifier(model, "onnx").score_clean(texts)["p_spam"]
+    threshold = torch_model.threshold
+    assert np.mean((p_spam >= threshold) == (reference >= threshold)) >= 0.995
+    assert np.mean(np.abs(p_spam - reference) <= 0.02) >= 0.99
+
+
+def test_cli_export_then_score_on_both_backends(model_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    def invoke(*args):
+        return CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+
+    result = invoke("export", "--model", model_dir, "--force")
+    assert result.exit_code == 0 and "model.int8.onnx" in result.output
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": t, "post_id": "p"}) + "\n" for t in TEXTS if t))
+    scores = {}
+    for backend in ("torch", "onnx"):
+        out = tmp_path / f"{backend}.parquet"
+        args = ("score", src, "-o", out, "--model", model_dir, "--backend", backend)
+        assert invoke(*args, "--no-progress").exit_code == 0
+        scores[backend] = pd.read_parquet(out)["p_spam"].to_numpy()
+    np.testing.assert_allclose(scores["onnx"], scores["torch"], atol=0.05)  # int8 vs fp32
+    bad = invoke("score", src, "-o", tmp_path / "x.parquet", "--engine", "spark")
+    assert bad.exit_code == 2 and "choose local or ray" in bad.output
