@@ -20,7 +20,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
 OUT = REPO / "docs" / "reliability.md"
 LOGS = REPO / "docs" / "reliability"
 U = "tests/unit/"
