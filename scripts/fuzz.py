@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
+import importlib.util
 import json
 import os
 import re
@@ -79,11 +80,11 @@ def supervise(target: str, seconds: int, corpus: Path | None) -> dict:
 
 def seed(corpus: Path, target: str) -> None:
     """Start from the fixture exports and the small hostile ones, as format byte + data."""
-    sys.path.insert(0, str(REPO))
-    from tests.hostile import CASES
-
+    spec = importlib.util.spec_from_file_location("hostile", REPO / "tests" / "hostile.py")
+    hostile = importlib.util.module_from_spec(spec)  # by path: tests/ is not a package
+    spec.loader.exec_module(hostile)
     named = [(p.name, p.read_bytes()) for p in sorted((REPO / "tests/fixtures/io").iterdir())]
-    named += [(case.name, data) for case in CASES if len(data := case.data()) < 16_000]
+    named += [(case.name, data) for case in hostile.CASES if len(data := case.data()) < 16_000]
     for i, (name, data) in enumerate(named):
         if target == "read":
             index = next((k for k, n in enumerate(NAMES) if name.endswith(n[1:])), 0)

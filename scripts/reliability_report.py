@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import subprocess
 import sys
@@ -97,11 +98,18 @@ def table(head: list[str], rows: list[list[object]]) -> str:
     return "\n".join(lines + ["| " + " | ".join(cell(c) for c in row) + " |" for row in rows])
 
 
-def hostile_table() -> str:
-    from tests.hostile import CASES
+def hostile_corpus():
+    """tests/hostile.py, loaded by path: the tests directory is not an installed package."""
+    spec = importlib.util.spec_from_file_location("hostile", REPO / "tests" / "hostile.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
+
+def hostile_table() -> str:
+    hostile = hostile_corpus()
     with tempfile.TemporaryDirectory() as tmp:
-        rows = [hostile_row(case, Path(tmp) / str(i)) for i, case in enumerate(CASES)]
+        rows = [hostile_row(hostile, c, Path(tmp) / str(i)) for i, c in enumerate(hostile.CASES)]
     head = ["input", "what", "records in", "exit", "rows out", "rejected", "accounted", "message"]
     return (
         "## Hostile inputs\n\nEach file through `comment-audit clean` (tests/hostile.py,"
@@ -109,10 +117,8 @@ def hostile_table() -> str:
     )
 
 
-def hostile_row(case, workdir: Path) -> list[object]:
-    from tests.hostile import run_case
-
-    o = run_case(case, workdir)
+def hostile_row(hostile, case, workdir: Path) -> list[object]:
+    o = hostile.run_case(case, workdir)
     records = "unusable" if case.records is None else case.records
     ok = o.exit_code == 2 if case.records is None else o.rows + o.rejected == case.records
     message = o.message.replace(str(workdir) + "/", "") or "\u2013"
