@@ -5,18 +5,26 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ORT_DISABLE_TELEMETRY := 1
+export RAY_AUTH_MODE := disabled
 
-.PHONY: venv demo test test-all lint
+.PHONY: venv venv-ray demo test test-all lint
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build
 	$(BIN)/pip install -q -c constraints.txt torch==2.13.0
-	$(BIN)/pip install -q -c constraints.txt -e '.[train,dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[train,onnx,dev]'
 	touch $@
 
 venv: $(VENV)/.installed
+
+# Optional: the Ray engine (`score --engine ray`) and its test, which skips without it.
+$(VENV)/.ray: $(VENV)/.installed
+	$(BIN)/pip install -q -c constraints.txt -e '.[ray]'
+	touch $@
+
+venv-ray: $(VENV)/.ray
 
 demo: venv
 	$(BIN)/comment-audit audit examples/instagram_export.jsonl --campaign examples/campaign.toml -o out/demo

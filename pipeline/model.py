@@ -30,11 +30,14 @@ __all__ = [
 
 
 def available_cores() -> int:
-    """CPUs this process may run on (cgroup/affinity aware, unlike os.cpu_count)."""
+    """CPUs this process may use: the affinity mask (cgroup aware, unlike os.cpu_count),
+    capped by OMP_NUM_THREADS when the user set it (e.g. on a shared machine)."""
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+        cores = max(1, os.cpu_count() or 1)
+    requested = os.environ.get("OMP_NUM_THREADS", "")
+    return min(cores, int(requested)) if requested.isdigit() and int(requested) > 0 else cores
 
 
 def calibrated(logits: np.ndarray, temperature: float, positive: int = 1) -> np.ndarray:

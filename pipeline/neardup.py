@@ -4,10 +4,10 @@ The result equals inserting every key into datasketch's `MinHashLSH` one by one 
 candidate pair when its true shingle Jaccard passes (the loop this replaced): the same sha1
 shingle hashes, permutations and bands give the same candidates. What changes is the cost.
 Signatures are computed block-wise in numpy with each distinct shingle hashed once,
-candidates come from grouping equal bands, and a key is checked against each other component
-in its band group until one member passes, so a family of 1,000 variants of one spam text
-costs about 1,000 Jaccard checks instead of 500,000 (an edge inside a component changes
-nothing, so the components are the same).
+candidates come from grouping equal bands (by 64-bit fingerprint), and a key is checked
+against each other component in its band group until one member passes, so a family of
+1,000 variants of one spam text costs about 1,000 Jaccard checks instead of 500,000 (an
+edge inside a component changes nothing, so the components are the same).
 """
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ def components(
     eligible = np.array([i for i, key in enumerate(keys) if len(key) >= min_chars], dtype=np.int64)
     if len(eligible) < 2:
         return labels
-    texts = [" ".join(keys[i].split()) for i in eligible]
-    sig = signatures(texts, k, num_perm, seed)
+    texts = [_normalised(keys[i]) for i in eligible]
     lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    prints = band_fingerprints(texts, k, num_perm, seed, lsh.b, lsh.r)
     sets = _ShingleSets(texts, k)
     parent = list(range(len(texts)))  # union-find; a list is faster than numpy per element
-    for group in band_groups(sig, lsh.b, lsh.r):
+    for group in band_groups(prints):
         _link(group, parent, sets, threshold)
     roots = np.array([_find(parent, i) for i in range(len(texts))], dtype=np.int64)
     labels[eligible] = eligible[roots]
@@ -48,6 +48,42 @@ def components(
 def signatures(texts: list[str], k: int, num_perm: int, seed: int) -> np.ndarray:
     """(n, num_perm) uint32 MinHash values of whitespace-normalised texts, equal to
     datasketch's MinHash(...).hashvalues over their character k-grams."""
+    sig = np.empty((num_perm, len(texts)), dtype=np.uint32)
+    for lo, block in _signature_blocks(texts, k, num_perm, seed):
+        sig[:, lo : lo + block.shape[1]] = block
+    return sig.T
+
+
+def band_fingerprints(
+    texts: list[str], k: int, num_perm: int, seed: int, bands: int, rows: int
+) -> np.ndarray:
+    """(n, bands) uint64: a 64-bit fingerprint of each LSH band of each text's signature.
+
+    Holding 9 fingerprints instead of 128 hash values per text saves 0.3 GB per million
+    texts. Equal bands give equal fingerprints; a false match needs a 2^-64 collision and
+    its pair still has to pass the exact Jaccard check."""
+    out = np.empty((len(texts), bands), dtype=np.uint64)
+    for lo, block in _signature_blocks(texts, k, num_perm, seed):
+        for band in range(bands):
+            out[lo : lo + block.shape[1], band] = _fingerprint(
+                block[band * rows : (band + 1) * rows]
+            )
+    return out
+
+
+def _fingerprint(rows: np.ndarray) -> np.ndarray:
+    """Mix a (r, n) uint32 block column-wise into n uint64 values (multiply-xorshift)."""
+    h = np.full(rows.shape[1], 0x9E3779B97F4A7C15, dtype=np.uint64)
+    for row in rows.astype(np.uint64):
+        h = (h ^ row) * np.uint64(0xBF58476D1CE4E5B9)
+        h ^= h >> np.uint64(31)
+    return h
+
+
+def _signature_blocks(
+    texts: list[str], k: int, num_perm: int, seed: int
+) -> Iterator[tuple[int, np.ndarray]]:
+    """(first text index, (num_perm, m) uint32 signatures of m consecutive texts)."""
     template = MinHash(num_perm=num_perm, seed=seed)
     a, b = (np.asarray(p, dtype=np.uint32)[:, None] for p in template.permutations)
     vocab = np.unique(
@@ -56,7 +92,6 @@ def signatures(texts: list[str], k: int, num_perm: int, seed: int) -> np.ndarray
     hv = _fmix32(np.fromiter(map(_sha1_32, _decode(vocab, k)), np.uint32, len(vocab)))
     # Permutation-major layout: the min over a text's windows runs along contiguous memory
     # (10x faster than reducing rows), and one reused buffer avoids fresh page faults.
-    sig = np.empty((num_perm, len(texts)), dtype=np.uint32)
     buf = np.empty((num_perm, _WINDOWS), dtype=np.uint32)
     lo = 0
     for block in _blocks(texts, k, 1):
@@ -66,9 +101,8 @@ def signatures(texts: list[str], k: int, num_perm: int, seed: int) -> np.ndarray
         permuted = buf[:, :n] if n <= _WINDOWS else np.empty((num_perm, n), np.uint32)
         np.multiply(a, h, out=permuted)
         permuted += b  # uint32 wraparound is the modulo 2^32 of the affine permutation
-        sig[:, lo : lo + len(block)] = np.minimum.reduceat(permuted, starts, axis=1)
+        yield lo, np.minimum.reduceat(permuted, starts, axis=1)
         lo += len(block)
-    return sig.T
 
 
 def _blocks(texts: list[str], k: int, scale: int) -> Iterator[list[str]]:
@@ -116,12 +150,10 @@ def _decode(vocab: np.ndarray, k: int) -> list[str]:
     return ["".join(chr(c - 1) for c in row if c) for row in rows.tolist()]
 
 
-def band_groups(sig: np.ndarray, bands: int, rows: int) -> Iterator[np.ndarray]:
+def band_groups(prints: np.ndarray) -> Iterator[np.ndarray]:
     """Index arrays of texts that share one whole band (groups of two or more)."""
-    for band in range(bands):
-        block = np.ascontiguousarray(sig[:, band * rows : (band + 1) * rows])
-        void = block.view(np.dtype((np.void, block.itemsize * rows))).ravel()
-        inverse = np.unique(void, return_inverse=True)[1].ravel()
+    for band in range(prints.shape[1]):
+        inverse = pd.factorize(prints[:, band])[0]
         shared = np.flatnonzero(np.bincount(inverse)[inverse] > 1)  # most bands are unique
         order = shared[np.argsort(inverse[shared], kind="stable")]
         yield from (
@@ -171,6 +203,11 @@ def _find(parent: list[int], i: int) -> int:
 
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b)
+
+
+def _normalised(key: str) -> str:
+    text = " ".join(key.split())
+    return key if text == key else text  # keep the caller's object: no million copies
 
 
 def _sha1_32(shingle: str) -> int:

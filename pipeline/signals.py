@@ -100,7 +100,7 @@ def author_columns(
     df: pd.DataFrame, cluster_id: pd.Series, config: SignalsConfig = SignalsConfig()
 ) -> pd.DataFrame:
     """How widely each author comments, and on how many posts they pasted the same cluster."""
-    frame = _who(df, cluster=cluster_id.to_numpy())
+    frame = _who(df, cluster=_codes(cluster_id))
     by_author = frame.groupby("author", dropna=True)["post"]
     repeat = frame.groupby(["author", "cluster"], dropna=True)["post"].transform("nunique")
     out = pd.DataFrame(index=df.index)
@@ -205,8 +205,15 @@ def _text_column(df: pd.DataFrame, name: str) -> pd.Series:
 
 def _who(df: pd.DataFrame, **extra: np.ndarray) -> pd.DataFrame:
     """Post and author per row on a fresh RangeIndex, plus `extra` columns to group by."""
-    posts, authors = _text_column(df, "post_id"), _text_column(df, "author")
-    return pd.DataFrame({"post": posts.to_numpy(), "author": authors.to_numpy(), **extra})
+    posts, authors = _codes(_text_column(df, "post_id")), _codes(_text_column(df, "author"))
+    return pd.DataFrame({"post": posts, "author": authors, **extra})
+
+
+def _codes(values: pd.Series) -> pd.arrays.IntegerArray:
+    """Integer codes, <NA> where missing: they group exactly like the strings, but a million
+    rows cost 9 MB instead of a million Python string objects."""
+    codes, _ = pd.factorize(values)
+    return pd.arrays.IntegerArray(codes.astype(np.int64), codes < 0)
 
 
 def _wordy_rows(df: pd.DataFrame, config: SignalsConfig) -> np.ndarray:

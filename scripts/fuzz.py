@@ -41,7 +41,7 @@ def main() -> None:
     print(json.dumps(stats, indent=2))
     if args.record:
         record(Path(args.record), args.target, stats)
-    sys.exit(1 if stats["crashes"] else 0)
+    sys.exit(0 if stats["exit_code"] == 0 and not stats["crashes"] else 1)
 
 
 def parse_args() -> argparse.Namespace:
@@ -62,10 +62,16 @@ def supervise(target: str, seconds: int, corpus: Path | None) -> dict:
     seed(corpus, target)
     CRASHES.mkdir(parents=True, exist_ok=True)
     before = set(CRASHES.iterdir())
-    flags = [f"-max_total_time={seconds}", "-max_len=16384", "-timeout=30", "-rss_limit_mb=4096",
+    # -timeout=0: with libFuzzer's SIGALRM timer on, runs died of SIGALRM (exit -14) after
+    # 1-5 minutes with no input saved; a hang is caught by the subprocess timeout instead.
+    flags = [f"-max_total_time={seconds}", "-max_len=16384", "-timeout=0", "-rss_limit_mb=4096",
              f"-artifact_prefix={CRASHES}/{target}-", str(corpus)]  # fmt: skip
     cmd = [sys.executable, __file__, "--child", "--target", target, "--", *flags]
-    done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, timeout=seconds + 300)
+    except subprocess.TimeoutExpired as e:  # one input ran for minutes: a hang to look into
+        log = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else e.stderr
+        done = subprocess.CompletedProcess(cmd, "hang", "", log or "")
     (CRASHES.parent / f"last-{target}.log").write_text(done.stderr)  # libFuzzer's full log
     # libFuzzer's status lines ("#4096 pulse ...") and its last words ("Done 9000 runs").
     pairs = re.findall(r"^#(\d+)\s|Done (\d+) runs", done.stderr, re.MULTILINE)
@@ -81,7 +87,8 @@ def supervise(target: str, seconds: int, corpus: Path | None) -> dict:
 def seed(corpus: Path, target: str) -> None:
     """Start from the fixture exports and the small hostile ones, as format byte + data."""
     spec = importlib.util.spec_from_file_location("hostile", REPO / "tests" / "hostile.py")
-    hostile = importlib.util.module_from_spec(spec)  # by path: tests/ is not a package
+    # By path: tests/ is not a package. Registered, as dataclasses look their module up.
+    hostile = sys.modules["hostile"] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hostile)
     named = [(p.name, p.read_bytes()) for p in sorted((REPO / "tests/fixtures/io").iterdir())]
     named += [(case.name, data) for case in hostile.CASES if len(data := case.data()) < 16_000]

@@ -88,6 +88,9 @@ def measure(export: Path, model: Path, output: Path) -> dict:
         "peak_rss_mb": round(usage.ru_maxrss / 1024),
         "wall_seconds": round(time.monotonic() - started),
         "exit_code": child.returncode,
+        "commit": subprocess.run(
+            ["git", "describe", "--always", "--dirty"], cwd=REPO, capture_output=True, text=True
+        ).stdout.strip(),  # fmt: skip
         "stderr_tail": child.stderr.read().decode(errors="replace")[-500:],
     }
 
