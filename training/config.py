@@ -107,11 +107,30 @@ class CalibrationSection:
 
 
 @dataclass(frozen=True)
+class GenericSection:
+    # A second head, p_generic (post-agnostic, low-effort text), on the same encoder, trained
+    # on labels made by training.generic_labels from the training corpora.
+    enabled: bool = False
+    # The lexicon and thresholds of the labelling rules (relative to the repository root).
+    rules: str = "configs/generic_lexicon.toml"
+    # Weight of the generic loss next to the spam loss.
+    loss_weight: float = 0.5
+
+    def __post_init__(self) -> None:
+        _require(bool(self.rules), "generic.rules must name a lexicon TOML file")
+        _require(
+            0 < self.loss_weight <= 10,
+            f"generic.loss_weight must be in (0, 10], got {self.loss_weight}",
+        )
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     model: ModelSection = field(default_factory=ModelSection)
     data: DataSection = field(default_factory=DataSection)
     train: TrainSection = field(default_factory=TrainSection)
     calibration: CalibrationSection = field(default_factory=CalibrationSection)
+    generic: GenericSection = field(default_factory=GenericSection)
 
 
 def load_train_config(path: str | Path | None = None, overrides: list[str] = ()) -> TrainConfig:

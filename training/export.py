@@ -84,7 +84,8 @@ def model_card(manifest: dict[str, Any], notes: str = "") -> str:
     """README.md for the model directory: data, protocol, results, threshold, limits."""
     metrics = manifest.get("metrics", {})
     rates = manifest["error_rates"]
-    rows = "\n".join(f"| {k} | {_fmt(v)} |" for k, v in metrics.items() if not isinstance(v, dict))
+    validation = metrics.get("validation", {})
+    rows = "\n".join(f"| {k} | {_fmt(v)} |" for k, v in validation.items() if _scalar(v))
     data = "\n".join(
         f"- `{Path(d['path']).name}`: {d['rows']} rows, sha256 `{d['sha256'][:16]}...`"
         for d in manifest["training"]["data"]
@@ -103,7 +104,47 @@ def model_card(manifest: dict[str, Any], notes: str = "") -> str:
         data=data,
         rows=rows or "| (none) | |",
         cleaning=manifest["cleaning_version"],
+        generic=_generic_section(manifest),
     ) + (f"\n{notes.strip()}\n" if notes else "")
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, int | float | str) and not isinstance(value, bool)
+
+
+def _generic_section(manifest: dict[str, Any]) -> str:
+    """The p_generic head: what it means, how its labels were made, how well it ranks."""
+    head = manifest.get("heads", {}).get("p_generic")
+    if head is None:
+        return ""
+    from training.generic_labels import load_rules, rules_markdown
+
+    record = manifest["training"].get("generic_labels", {})
+    scores = manifest.get("metrics", {}).get("validation_generic", {})
+    return GENERIC_CARD.format(
+        temperature=_fmt(head.get("temperature", 1.0)),
+        rules=rules_markdown(load_rules()),
+        n_generic=record.get("examples_generic", "?"),
+        n_specific=record.get("examples_specific", "?"),
+        auc=_fmt(scores.get("roc_auc", "n/a")),
+        n=scores.get("n", "?"),
+        n_pos=scores.get("n_generic", "?"),
+    )
+
+
+GENERIC_CARD = """
+## Second head: p_generic
+`p_generic` (logit columns 2-3, temperature {temperature}) is the probability that a comment is
+post-agnostic, low-effort text that could be posted unchanged under any post ("Amazing 🔥").
+It describes the text, not its author: the audit calls a comment `coordinated generic` only
+when a behavioural signal comes with it (pipeline/verdict.py). Both heads share the encoder,
+so one forward pass gives both scores.
+
+{rules}
+Training examples with a generic label: {n_generic} generic, {n_specific} specific (the rest
+are left out of the generic loss). On the validation split (held-out owners and videos):
+ROC-AUC {auc} over {n} labelled texts ({n_pos} generic). More in `docs/generic.md`.
+"""
 
 
 CARD = """# comment-audit spam classifier
@@ -140,10 +181,12 @@ TF-IDF baseline are in `docs/evaluation.md`.
 - At that threshold on validation: sensitivity {sens} (n_pos = {n_pos}), specificity {spec}
   (n_neg = {n_neg}). The report uses these for the Rogan-Gladen prevalence correction.
 
+{generic}
 ## Limits
 - "Spam" means promotional or scam spam (self-promotion, links, crypto/investment scams).
   Short generic praise ("wow", "love it") is labelled genuine in both datasets, so the
-  model does not flag generic bot praise; use the copy-paste and burst signals for that.
+  spam head does not flag generic bot praise; p_generic plus the copy-paste, repeat and
+  burst signals do (the `coordinated generic` verdict).
 - The vocabulary is uncased English WordPiece: most emoji become [UNK] and non-English
   comments are scored less reliably.
 - Training data is from 2013-15 music videos and 2023 finance/crypto Instagram posts;

@@ -26,6 +26,9 @@ from training.evaluate import binary_metrics
 
 log = logging.getLogger(__name__)
 HEADS = {"p_spam": {"logits": [0, 1], "positive": 1, "label": "spam"}}
+GENERIC_HEAD = {"logits": [2, 3], "positive": 1, "label": "generic"}
+SPAM, GENERIC = slice(0, 2), slice(2, 4)  # logit columns of the two heads
+IGNORE = -100  # a comment without a generic label: left out of the generic loss
 
 
 @dataclass
@@ -47,10 +50,12 @@ def build_network(cfg: TrainConfig, init_from: Path | None = None) -> tuple[Any,
     if init_from is not None:
         manifest = verify_dir(init_from)
         base_dir = resolve_base(manifest["base_model"]["source"])
+        if cfg.generic.enabled and "p_generic" not in manifest["heads"]:
+            raise ModelError(f"{init_from} has no generic head; set generic.enabled = false")
         network = load_network(Path(init_from), manifest, base_dir, trainable=True)
         return network, load_tokenizer(Path(init_from)), manifest["base_model"]
     base_dir = resolve_base(cfg.model.base)
-    network = base_network(base_dir)
+    network = base_network(base_dir, num_labels=4 if cfg.generic.enabled else 2)
     if cfg.model.kind == "lora":
         network = _with_lora(network, cfg)
     return network, load_tokenizer(base_dir), describe_base(cfg.model.base)
@@ -92,6 +97,7 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(self.params, lr=t.lr, weight_decay=t.weight_decay)
         self.scheduler = _linear_schedule(self.optimizer, steps, t.warmup_ratio)
         self.loss_fn = torch.nn.CrossEntropyLoss(weight=_class_weights(train["y"], t.class_weight))
+        self.generic_loss = _generic_loss(train, t.class_weight) if self.cfg.generic.enabled else None
         best, best_state, stale, self.step = -1.0, None, 0, 0
         for epoch in range(t.epochs):
             started = time.perf_counter()
@@ -114,7 +120,10 @@ class Trainer:
         import datasets
 
         datasets.disable_progress_bars()
-        ds = datasets.Dataset.from_dict({"text": list(frame["text"]), "labels": list(frame["y"])})
+        columns = {"text": list(frame["text"]), "labels": list(frame["y"])}
+        if self.cfg.generic.enabled:
+            columns["generic"] = generic_targets(frame).tolist()
+        ds = datasets.Dataset.from_dict(columns)
         ds = ds.map(
             lambda b: self.tokenizer(
                 list(b["text"]),
@@ -135,8 +144,12 @@ class Trainer:
         losses = []
         for batch_idx in _length_batches(rows, self.cfg.train.batch_size, self.rng):
             batch = collate([rows[i] for i in batch_idx])
-            labels = batch.pop("labels")
-            loss = self.loss_fn(self.network(**batch).logits, labels)
+            labels, generic = batch.pop("labels"), batch.pop("generic", None)
+            logits = self.network(**batch).logits
+            loss = self.loss_fn(logits[:, SPAM], labels)
+            if generic is not None and bool((generic != IGNORE).any()):
+                weight = self.cfg.generic.loss_weight
+                loss = loss + weight * self.generic_loss(logits[:, GENERIC], generic)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(self.params, 1.0)
             self.optimizer.step()
@@ -153,7 +166,7 @@ class Trainer:
         return Classifier(self.network, self.tokenizer, manifest).logits_clean(texts)
 
     def _val_f1(self, val: pd.DataFrame) -> float:
-        pred = self.logits(list(val["text"])).argmax(axis=1)
+        pred = self.logits(list(val["text"]))[:, SPAM].argmax(axis=1)
         y = val["y"].to_numpy()
         tp = int(((pred == 1) & (y == 1)).sum())
         return 2 * tp / max(1, int((pred == 1).sum() + (y == 1).sum()))
@@ -162,6 +175,49 @@ class Trainer:
         return {
             n: p.detach().clone() for n, p in self.network.named_parameters() if p.requires_grad
         }
+
+
+def generic_targets(frame: pd.DataFrame) -> np.ndarray:
+    """Generic labels as class indices, IGNORE where a comment has none (`g` NaN/absent)."""
+    g = frame["g"] if "g" in frame else pd.Series(np.nan, index=frame.index)
+    return np.where(g.isna(), IGNORE, g.fillna(0)).astype(np.int64)
+
+
+def _generic_loss(train: pd.DataFrame, mode: str) -> torch.nn.CrossEntropyLoss:
+    labelled = pd.Series(generic_targets(train))
+    if labelled.eq(IGNORE).all():
+        raise ModelError("generic.enabled but no training example has a generic label")
+    weight = _class_weights(labelled[labelled != IGNORE], mode)
+    return torch.nn.CrossEntropyLoss(weight=weight, ignore_index=IGNORE)
+
+
+def _heads(logits: np.ndarray, val: pd.DataFrame, init_from: Path | None) -> dict[str, Any]:
+    """The manifest's heads: p_spam, and p_generic with its own temperature when the network
+    has the generic columns (fitted on labelled validation texts; else the parent's head)."""
+    if logits.shape[1] < 4:
+        return dict(HEADS)
+    g = generic_targets(val)
+    known = g != IGNORE
+    if len(np.unique(g[known])) == 2:
+        head = {**GENERIC_HEAD, "temperature": fit_temperature(logits[known][:, GENERIC], g[known])}
+    elif init_from is not None:  # fine-tuning without generic labels: the parent's calibration
+        head = verify_dir(init_from)["heads"]["p_generic"]
+    else:
+        head = {**GENERIC_HEAD, "temperature": 1.0}
+    return {**HEADS, "p_generic": head}
+
+
+def generic_metrics(logits: np.ndarray, val: pd.DataFrame, head: dict) -> dict[str, Any]:
+    """ROC-AUC and counts of p_generic on the labelled validation texts."""
+    from sklearn.metrics import roc_auc_score
+
+    g = generic_targets(val)
+    known = g != IGNORE
+    p = calibrated(logits[known][:, GENERIC], float(head["temperature"]))
+    out: dict[str, Any] = {"n": int(known.sum()), "n_generic": int(g[known].sum())}
+    if len(np.unique(g[known])) == 2:
+        out["roc_auc"] = round(float(roc_auc_score(g[known], p)), 4)
+    return out
 
 
 def _class_weights(y: pd.Series, mode: str) -> torch.Tensor | None:
@@ -200,13 +256,16 @@ def fit(
     trainer = Trainer(cfg, network, tokenizer)
     history = trainer.fit(train, val)
     logits, y = trainer.logits(list(val["text"])), val["y"].to_numpy()
-    manifest = calibration_fields(logits, y, cfg)
+    manifest = calibration_fields(logits[:, SPAM], y, cfg)
     manifest.update(
-        heads=HEADS,
+        heads=_heads(logits, val, init_from),
         base_model=base,
         weights={"kind": network_kind(network), "head": HEAD, "format": "safetensors"},
         max_length=cfg.model.max_length,
     )
+    if "p_generic" in manifest["heads"]:
+        generic = generic_metrics(logits, val, manifest["heads"]["p_generic"])
+        manifest["metrics"]["validation_generic"] = generic
     return Fitted(network.eval(), tokenizer, manifest, history)
 
 

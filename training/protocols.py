@@ -27,7 +27,13 @@ from training.data import exclude_keys, split_grouped
 from training.evaluate import evaluate_frame
 
 PROTOCOLS = ("uci_lovo", "scamspot_grouped", "youtube_to_instagram", "instagram_to_youtube")
-MODELS = {"lora": [], "full": ["model.kind=full", "train.lr=5e-5"], "tfidf": []}
+# The protocols measure the spam head alone (the generic head has its own evaluation).
+_SPAM_ONLY = ["generic.enabled=false"]
+MODELS = {
+    "lora": _SPAM_ONLY,
+    "full": ["model.kind=full", "train.lr=5e-5", *_SPAM_ONLY],
+    "tfidf": _SPAM_ONLY,
+}
 log = logging.getLogger(__name__)
 
 
@@ -86,8 +92,10 @@ def run_fold(model: str, cfg: TrainConfig, train: pd.DataFrame, test: pd.DataFra
 def config_key(cfg: TrainConfig) -> str:
     from pipeline.clean import CLEANING_VERSION
 
-    # The head architecture is code, not config: a change must not reuse old results.
-    blob = json.dumps([to_dict(cfg), CLEANING_VERSION, HEAD], sort_keys=True, default=str)
+    # The head architecture is code, not config: a change must not reuse old results. The
+    # generic head is not part of the spam protocols (they train the spam head alone).
+    settings = {k: v for k, v in to_dict(cfg).items() if k != "generic"}
+    blob = json.dumps([settings, CLEANING_VERSION, HEAD], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
 

@@ -19,6 +19,7 @@ import pandas as pd
 from pipeline.artifact import ModelError, sha256_file, verify_dir
 from pipeline.config import to_dict
 from pipeline.model import Classifier
+from training import generic_labels
 from training.config import TrainConfig
 from training.data import TrainingDataError, exclude_keys, load_examples, split_grouped
 from training.evaluate import evaluate_frame
@@ -48,10 +49,12 @@ def run_training(
         raise ModelError(f"{out_dir} already exists; choose a new directory (never overwritten)")
     paths = list(data_paths) or list(cfg.data.paths)
     examples, report = load_examples(paths, cfg.data.mapping, cfg.data.group_by)
+    extra: dict[str, Any] = {}
+    if cfg.generic.enabled:
+        examples, extra["generic_labels"] = generic_labels.for_training(examples, paths, cfg)
     train, val = split_grouped(examples, cfg.data.val_fraction, cfg.train.seed)
     held_out = _held_out(val, reference_paths, cfg)
     train = exclude_keys(train, held_out)
-    extra: dict[str, Any] = {}
     if init_from is not None:
         init_from = Path(init_from)
         train, extra["replay"] = add_replay(train, held_out, init_from, cfg)

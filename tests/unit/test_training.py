@@ -217,3 +217,40 @@ def test_refresh_card_keeps_weights_and_verifies(model_copy):
     after = Classifier.from_pretrained(model_copy).predict_proba(["check out my channel"])
     assert np.array_equal(before, after)
     assert sorted(p.name for p in model_copy.parent.iterdir()) == ["model"]
+
+
+PRAISE = ["love this", "amazing 🔥", "so beautiful ❤️", "wow great", "🔥🔥🔥", "nice pic",
+          "love it ❤️", "beautiful", "awesome 😍", "great shot", "so cute", "gorgeous",
+          "perfect 👏", "wow", "stunning", "amazing"]  # fmt: skip
+
+
+def test_generic_head_is_trained_on_rule_labels_and_calibrated(make_config, labelled_csv, tmp_path):
+    from training.train import run_training
+
+    frame = pd.read_csv(labelled_csv)
+    posts = sorted(frame["post_id"].unique())
+    praise = pd.DataFrame({"comment_id": [f"g{i}" for i in range(len(PRAISE))], "text": PRAISE,
+                           "post_id": [posts[i % len(posts)] for i in range(len(PRAISE))],
+                           "label": "genuine"})  # fmt: skip
+    data = write_csv(tmp_path / "with_praise.csv", pd.concat([frame, praise]))
+    cfg = make_config(overrides=["data.val_fraction=0.25", "generic.enabled=true"])
+    model = run_training(cfg, [data], tmp_path / "two_head")
+    manifest = model.manifest
+    head = manifest["heads"]["p_generic"]
+    assert head["logits"] == [2, 3] and head["temperature"] > 0
+    assert manifest["training"]["generic_labels"]["examples_generic"] >= len(PRAISE) - 2
+    assert manifest["metrics"]["validation_generic"]["n"] > 0
+    card = (tmp_path / "two_head" / "README.md").read_text(encoding="utf-8")
+    assert "## Second head: p_generic" in card and "first match wins" in card
+    scores = model.score_clean(["love this", "what flour did you use? 2 cups?"])
+    assert set(scores) >= {"p_spam", "p_generic"} and len(scores["p_generic"]) == 2
+
+
+def test_generic_head_needs_a_parent_with_one(make_config, labelled_csv, tmp_path):
+    from training.train import finetune, run_training
+
+    cfg = make_config(overrides=["data.val_fraction=0.25"])
+    run_training(cfg, [labelled_csv], tmp_path / "old")
+    two_head = make_config(overrides=["data.val_fraction=0.25", "generic.enabled=true"])
+    with pytest.raises(ValueError, match="no generic head"):
+        finetune(two_head, tmp_path / "old", [labelled_csv], tmp_path / "new")
