@@ -51,12 +51,17 @@ DEFAULTS = AggregateConfig()
 
 @dataclass(frozen=True)
 class ErrorRates:
-    """Classifier sensitivity/specificity measured on n_pos spam and n_neg genuine comments."""
+    """Classifier sensitivity/specificity measured on n_pos spam and n_neg genuine comments.
+
+    `threshold`: the p_spam at or above which a comment is counted for the correction. The
+    rates hold only for the counting rule they were measured with; None means the
+    classifier's own labels (its decision threshold)."""
 
     sensitivity: float
     specificity: float
     n_pos: int
     n_neg: int
+    threshold: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("sensitivity", "specificity"):
@@ -68,17 +73,19 @@ class ErrorRates:
 
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any]) -> ErrorRates:
-        """From a model manifest's "error_rates": {sensitivity, specificity, n_pos, n_neg}."""
-        raw = manifest.get("error_rates")
+        """The manifest's "prevalence" rates (measured at its counting threshold) when it has
+        them, else its "error_rates" at the decision threshold: {sensitivity, specificity,
+        n_pos, n_neg}."""
+        prevalence = manifest.get("prevalence")
+        if isinstance(prevalence, Mapping):
+            raw, threshold = prevalence.get("error_rates"), float(prevalence["threshold"])
+        else:
+            raw, threshold = manifest.get("error_rates"), None
         keys = ("sensitivity", "specificity", "n_pos", "n_neg")
         if not isinstance(raw, Mapping) or any(k not in raw for k in keys):
             raise ValueError(f'model manifest needs "error_rates" with keys {", ".join(keys)}')
-        return cls(
-            float(raw["sensitivity"]),
-            float(raw["specificity"]),
-            int(raw["n_pos"]),
-            int(raw["n_neg"]),
-        )
+        se, sp, n_pos, n_neg = (raw[k] for k in keys)
+        return cls(float(se), float(sp), int(n_pos), int(n_neg), threshold)
 
 
 class Prevalence(NamedTuple):
@@ -165,12 +172,13 @@ def group_stats(
     """
     key = _group_key(df, by)
     frame = pd.DataFrame({"key": df[key].astype("string"), "flag": _flags(df, flag_col)})
+    frame["count"] = _counted(df, frame["flag"], rates)
     frame["copy"], frame["cluster"] = _copy_paste(df)
     groups = frame.groupby("key", dropna=True, sort=True)
     out = pd.DataFrame({"n": groups["flag"].count(), "n_flagged": groups["flag"].sum()})
     out["flagged_share"] = out["n_flagged"] / out["n"].where(out["n"] > 0)
     out["wilson_lo"], out["wilson_hi"] = wilson_arrays(out["n_flagged"], out["n"], z)
-    corrected, note = _corrected(out, rates, z)
+    corrected, note = _corrected(groups["count"].sum(), out["n"], rates, z)
     out = out.assign(**corrected)
     out["copy_paste_share"] = groups["copy"].mean()
     out["n_clusters"] = groups["cluster"].nunique()
@@ -249,11 +257,20 @@ def _copy_paste(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return copy.astype(float), df["cluster_id"].astype("string").where(copy.fillna(False))
 
 
-def _corrected(out: pd.DataFrame, rates: ErrorRates | None, z: float):
+def _counted(df: pd.DataFrame, flags: pd.Series, rates: ErrorRates | None) -> pd.Series:
+    """What the correction counts: p_spam at or above the rates' counting threshold, or the
+    flags themselves when the rates belong to the decision threshold."""
+    if rates is None or rates.threshold is None or "p_spam" not in df.columns:
+        return flags
+    p = pd.to_numeric(df["p_spam"], errors="coerce")
+    return (p >= rates.threshold).astype(float).where(p.notna())
+
+
+def _corrected(k: pd.Series, n: pd.Series, rates: ErrorRates | None, z: float):
     names = ("corrected_share", "corrected_lo", "corrected_hi")
     if rates is None:
         return dict.fromkeys(names, np.nan), NO_RATES
-    *values, note = corrected_arrays(out["n_flagged"], out["n"], rates, z)
+    *values, note = corrected_arrays(k, n, rates, z)
     return dict(zip(names, values, strict=True)), note
 
 

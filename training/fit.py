@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 HEADS = {"p_spam": {"logits": [0, 1], "positive": 1, "label": "spam"}}
 GENERIC_HEAD = {"logits": [2, 3], "positive": 1, "label": "generic"}
 SPAM, GENERIC = slice(0, 2), slice(2, 4)  # logit columns of the two heads
+PREVALENCE_THRESHOLD = 0.5  # calibrated p_spam at which comments are counted for prevalence
 IGNORE = -100  # a comment without a generic label: left out of the generic loss
 
 
@@ -97,7 +98,8 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(self.params, lr=t.lr, weight_decay=t.weight_decay)
         self.scheduler = _linear_schedule(self.optimizer, steps, t.warmup_ratio)
         self.loss_fn = torch.nn.CrossEntropyLoss(weight=_class_weights(train["y"], t.class_weight))
-        self.generic_loss = _generic_loss(train, t.class_weight) if self.cfg.generic.enabled else None
+        generic = self.cfg.generic.enabled
+        self.generic_loss = _generic_loss(train, t.class_weight) if generic else None
         best, best_state, stale, self.step = -1.0, None, 0, 0
         for epoch in range(t.epochs):
             started = time.perf_counter()
@@ -282,6 +284,13 @@ def calibration_fields(logits: np.ndarray, y: np.ndarray, cfg: TrainConfig) -> d
         "threshold_rule": {**rule, "fitted_on": "validation split"},
         "calibration": {"method": "temperature", "temperature": temperature},
         "error_rates": error_rates(p, y, rule["threshold"]),
+        # The report's corrected fake share counts comments at p_spam >= 0.5 instead: at the
+        # high-precision threshold sensitivity sits on a steep slope and varies by creator,
+        # and a misjudged sensitivity is what biases the Rogan-Gladen correction.
+        "prevalence": {
+            "threshold": PREVALENCE_THRESHOLD,
+            "error_rates": error_rates(p, y, PREVALENCE_THRESHOLD),
+        },
         "metrics": {"validation": metrics},
         "labels": list(LABELS),
     }

@@ -44,18 +44,26 @@ def owner_table(rows: pd.DataFrame, folds: list[dict], min_labelled: int = 50) -
     p_by_key, fold_of_group = fold_scores(folds)
     out = []
     for owner, part in rows.groupby("post_owner"):
-        fold = fold_of_group.get(f"owner:{owner}")
+        fold = fold_of_group.get(f"post_owner:{owner}")
         if len(part) < min_labelled or fold is None:
             continue
         out.append(_owner_row(owner, part, fold, p_by_key))
     return pd.DataFrame(out)
 
 
+def fold_rates(fold: dict) -> ErrorRates:
+    """The rates the report would use: as ErrorRates.from_manifest reads a model's."""
+    return ErrorRates.from_manifest(fold)
+
+
 def _owner_row(owner: str, part: pd.DataFrame, fold: dict, p_by_key: dict) -> dict:
     p = part["dedup_key"].map(p_by_key).to_numpy(dtype=float)
     n, k = int(np.isfinite(p).sum()), int((p >= fold["threshold"]).sum())
-    rates = ErrorRates(**fold["error_rates"])
-    est = corrected_prevalence(k, n, rates.sensitivity, rates.specificity, rates.n_pos, rates.n_neg)
+    rates = fold_rates(fold)
+    counted = k if rates.threshold is None else int((p >= rates.threshold).sum())
+    est = corrected_prevalence(
+        counted, n, rates.sensitivity, rates.specificity, rates.n_pos, rates.n_neg
+    )
     truth = float((part["label"] == "spam").mean())
     lo, hi = wilson_interval(k, n)
     return {

@@ -85,6 +85,7 @@ def run_fold(model: str, cfg: TrainConfig, train: pd.DataFrame, test: pd.DataFra
         keys=test["dedup_key"].tolist(),
         groups=test["group"].tolist(),
         error_rates=getattr(scorer, "manifest", {}).get("error_rates"),
+        prevalence=getattr(scorer, "manifest", {}).get("prevalence"),
     )
     return result
 

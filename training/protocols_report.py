@@ -9,7 +9,7 @@ import numpy as np
 
 from training.calibrate import expected_calibration_error
 
-METRICS = ("f1", "precision", "recall", "mcc", "roc_auc", "pr_auc", "ece")
+METRICS = ("f1", "precision", "recall", "mcc", "roc_auc", "pr_auc", "ece", "f1_at_0.5")
 MODEL_NAMES = {
     "lora": "MiniLM + LoRA (shipped)",
     "full": "MiniLM full fine-tune",
@@ -39,6 +39,8 @@ Method:
   and validation; validation drives early stopping (transformers), temperature scaling and
   the decision threshold (lowest threshold with validation precision >= 0.95), exactly as
   for the shipped model. Threshold metrics below are at that threshold, not at 0.5.
+- `f1_at_0.5` is F1 at calibrated p_spam >= 0.5 instead: the precision target costs recall,
+  and this column shows how much F1 the operating point, not the model, gives up.
 - F1, precision, recall and MCC are for the spam class; ECE is the expected calibration
   error of p_spam over 10 equal-width bins (mean over folds; "pooled" = all folds' test
   predictions together). Means are over folds with the standard deviation after +-.
@@ -75,7 +77,14 @@ def card_summary(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def f1_at(fold: dict[str, Any], threshold: float = 0.5) -> float:
+    """F1 of a fold's test predictions at a fixed threshold instead of its fitted one."""
+    p, y = np.asarray(fold["p"]) >= threshold, np.asarray(fold["y"]) == 1
+    return float(2 * (p & y).sum() / max(1, p.sum() + y.sum()))
+
+
 def summary(folds: list[dict[str, Any]]) -> dict[str, Any]:
+    folds = [{**f, "f1_at_0.5": f1_at(f)} for f in folds]
     row: dict[str, Any] = {"folds": len(folds)}
     for metric in METRICS:
         values = [f[metric] for f in folds if f.get(metric) is not None]
@@ -89,7 +98,7 @@ def summary(folds: list[dict[str, Any]]) -> dict[str, Any]:
 
 def protocol_section(protocol: str, by_model: dict[str, list[dict]]) -> str:
     head = "| model | " + " | ".join(METRICS) + " | pooled ECE | s/fold |"
-    lines = [f"## {TITLES.get(protocol, protocol)}", "", head, "|---" * (len(METRICS) + 4) + "|"]
+    lines = [f"## {TITLES.get(protocol, protocol)}", "", head, "|---" * (len(METRICS) + 3) + "|"]
     for model, folds in by_model.items():
         s = summary(folds)
         cells = [_cell(s[m]) for m in METRICS]
@@ -129,9 +138,18 @@ def targets_section(results: dict) -> str:
             f"| {label} | {shown} | {'met' if ok else 'NOT met' if ok is not None else 'n/a'} |"
         )
 
-    lovo, scam = f1("uci_lovo", "lora"), f1("scamspot_grouped", "lora")
-    check("UCI LOVO mean F1 >= 0.95 (LoRA)", lovo, None if lovo is None else lovo >= 0.95)
-    check("ScamSpot grouped mean F1 >= 0.93 (LoRA)", scam, None if scam is None else scam >= 0.93)
+    for p, label, target in (
+        ("uci_lovo", "UCI LOVO", 0.95),
+        ("scamspot_grouped", "ScamSpot", 0.93),
+    ):
+        value = f1(p, "lora")
+        check(
+            f"{label} mean F1 >= {target} (LoRA)", value, None if value is None else value >= target
+        )
+        if value is not None:
+            at_half = mean[(p, "lora")]["f1_at_0.5"][0]
+            check(f"{label} mean F1 at p >= 0.5 (LoRA; not the shipped operating point)", at_half,
+                  at_half >= target)  # fmt: skip
     for p in results:
         lo, tf, full = f1(p, "lora"), f1(p, "tfidf"), f1(p, "full")
         if lo is not None and tf is not None:

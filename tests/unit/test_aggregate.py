@@ -195,3 +195,23 @@ def test_top_clusters_and_worst_authors():
     authors = worst_authors(scored(), k=2)
     assert authors["author"].tolist() == ["u0", "u2"]
     assert authors.loc[0, ["comments", "flagged", "posts"]].tolist() == [8, 3, 1]
+
+
+def test_correction_counts_at_the_threshold_its_rates_were_measured_at():
+    p = [0.6] * 10 + [0.95] * 10 + [0.1] * 20
+    df = pd.DataFrame({"post_id": ["a"] * 40, "p_spam": p})
+    df["pred_label"] = np.where(df["p_spam"] >= 0.9, "spam", "genuine")
+    counted = group_stats(df, "post", rates=ErrorRates(1.0, 1.0, 100, 100, 0.5), min_n=1)
+    assert counted.loc[0, "flagged_share"] == 0.25  # what the decision threshold flags
+    assert counted.loc[0, "corrected_share"] == pytest.approx(0.5)  # counted at 0.5
+    decision = group_stats(df, "post", rates=ErrorRates(1.0, 1.0, 100, 100), min_n=1)
+    assert decision.loc[0, "corrected_share"] == pytest.approx(0.25)
+
+
+def test_rates_from_manifest_prefer_the_prevalence_entry():
+    rates = {"sensitivity": 0.9, "specificity": 0.95, "n_pos": 50, "n_neg": 60}
+    manifest = {"error_rates": {**rates, "sensitivity": 0.6}, "threshold": 0.93,
+                "prevalence": {"threshold": 0.5, "error_rates": rates}}  # fmt: skip
+    assert ErrorRates.from_manifest(manifest) == ErrorRates(0.9, 0.95, 50, 60, 0.5)
+    del manifest["prevalence"]
+    assert ErrorRates.from_manifest(manifest) == ErrorRates(0.6, 0.95, 50, 60, None)

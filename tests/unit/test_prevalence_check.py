@@ -17,7 +17,7 @@ def test_owner_table_recovers_a_known_share(tmp_path):
     fold = {
         "keys": keys,
         "p": truth.astype(float).tolist(),
-        "groups": ["owner:a", "owner:b"],
+        "groups": ["post_owner:a", "post_owner:b"],
         "threshold": 0.5,
         "error_rates": {"sensitivity": 1.0, "specificity": 1.0, "n_pos": 300, "n_neg": 300},
     }
