@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--protocols", default=",".join(PROTOCOLS))
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--card", type=Path, help="also add the results to this model's card")
+    parser.add_argument(
+        "--cached-only", action="store_true", help="report the cached folds, train nothing"
+    )
     parser.add_argument("overrides", nargs="*", help="config overrides, e.g. train.lr=5e-4")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -44,9 +47,14 @@ def main(argv: list[str] | None = None) -> int:
         for model in args.models.split(","):
             cfg = load_train_config(args.config, [*args.overrides, *MODELS[model]])
             cache = args.runs / config_key(cfg) / protocol / model
-            results.setdefault(protocol, {})[model] = [
-                cached_fold(cache / f"{name}.json", model, cfg, train, test)
+            runs = [
+                (cache / f"{name}.json", train, test)
                 for name, train, test in folds(protocol, data, cfg.train.seed)
+            ]
+            if args.cached_only and not all(path.is_file() for path, _, _ in runs):
+                continue  # a model is shown only with all its folds
+            results.setdefault(protocol, {})[model] = [
+                cached_fold(path, model, cfg, train, test) for path, train, test in runs
             ]
     write_report(results, args.out, args.config, args.overrides)
     print(f"wrote {args.out}")

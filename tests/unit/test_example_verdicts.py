@@ -57,7 +57,6 @@ def test_verdict_logic_on_the_example_export(cleaned):
     check(judge(cleaned, p_spam, lexicon_p_generic(cleaned), 0.5))
 
 
-@pytest.mark.slow
 def test_shipped_model_on_the_example_export(cleaned):
     """The real two-head model: p_spam and p_generic from one forward pass."""
     from pipeline.model import Classifier, ModelError
