@@ -18,8 +18,22 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 from training.config import load_train_config  # noqa: E402
 from training.data import load_examples  # noqa: E402
 from training.export import refresh_card  # noqa: E402
+from training.fit import PREVALENCE_THRESHOLD  # noqa: E402
+from training.prevalence import pooled_rates  # noqa: E402
 from training.protocols import MODELS, PROTOCOLS, cached_fold, config_key, folds  # noqa: E402
 from training.protocols_report import card_summary, write_report  # noqa: E402
+
+
+def prevalence_rates(results: dict) -> dict:
+    """Error rates for the report's prevalence correction: the shipped recipe's out-of-fold
+    predictions on unseen videos and post owners, at p_spam >= 0.5 (training.prevalence)."""
+    folds = [f for p in ("uci_lovo", "scamspot_grouped") for f in results[p]["lora"]]
+    return {
+        "threshold": PREVALENCE_THRESHOLD,
+        "error_rates": pooled_rates(folds),
+        "source": "out-of-fold predictions of the uci_lovo and scamspot_grouped protocols"
+        " (LoRA recipe, docs/evaluation.md)",
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -59,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     write_report(results, args.out, args.config, args.overrides)
     print(f"wrote {args.out}")
     if args.card:
-        refresh_card(args.card, card_summary(results))
-        print(f"updated the model card of {args.card}")
+        refresh_card(args.card, card_summary(results), {"prevalence": prevalence_rates(results)})
+        print(f"updated the model card and prevalence error rates of {args.card}")
     return 0
 
 

@@ -39,13 +39,14 @@ def export_artifact(
     return publish(target, fill)
 
 
-def refresh_card(model_dir: str | Path, notes: str) -> Path:
-    """Republish `model_dir` with `notes` (markdown) added to its model card.
+def refresh_card(model_dir: str | Path, notes: str, fields: dict[str, Any] | None = None) -> Path:
+    """Republish `model_dir` with `notes` (markdown) added to its model card and `fields`
+    set in its manifest (measurements made after training, e.g. out-of-fold error rates).
 
-    Weights and manifest fields are untouched; the directory is rebuilt next to the old
-    one and swapped in by renames, so it is never half-written."""
+    Weights are untouched; the directory is rebuilt next to the old one and swapped in by
+    renames, so it is never half-written."""
     model_dir = Path(model_dir)
-    manifest = verify_dir(model_dir)
+    manifest = {**verify_dir(model_dir), **(fields or {})}
     fresh = model_dir.with_name(f".{model_dir.name}.card-new")
     stale = model_dir.with_name(f".{model_dir.name}.card-old")
 
@@ -105,7 +106,23 @@ def model_card(manifest: dict[str, Any], notes: str = "") -> str:
         rows=rows or "| (none) | |",
         cleaning=manifest["cleaning_version"],
         generic=_generic_section(manifest),
+        prevalence=_prevalence_line(manifest),
     ) + (f"\n{notes.strip()}\n" if notes else "")
+
+
+def _prevalence_line(manifest: dict[str, Any]) -> str:
+    """Which counts and rates the report's Rogan-Gladen correction uses."""
+    entry = manifest.get("prevalence")
+    if not entry:
+        return "- The report's prevalence correction (Rogan-Gladen) uses these rates.\n"
+    r = entry["error_rates"]
+    source = entry.get("source", "the validation split")
+    return (
+        f"- The report's prevalence correction (Rogan-Gladen) counts comments at p_spam >= "
+        f"{entry['threshold']} and uses sensitivity {_fmt(r['sensitivity'])} (n_pos = "
+        f"{r['n_pos']}) and specificity {_fmt(r['specificity'])} (n_neg = {r['n_neg']}) "
+        f"measured there on {source}.\n"
+    )
 
 
 def _scalar(value: Any) -> bool:
@@ -179,8 +196,8 @@ TF-IDF baseline are in `docs/evaluation.md`.
 - Probabilities are temperature-scaled (T = {temperature}) on validation logits.
 - `predict` flags spam at calibrated p_spam >= **{threshold}** ({rule}).
 - At that threshold on validation: sensitivity {sens} (n_pos = {n_pos}), specificity {spec}
-  (n_neg = {n_neg}). The report uses these for the Rogan-Gladen prevalence correction.
-
+  (n_neg = {n_neg}).
+{prevalence}
 {generic}
 ## Limits
 - "Spam" means promotional or scam spam (self-promotion, links, crypto/investment scams).

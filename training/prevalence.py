@@ -1,9 +1,10 @@
 """Does the report's corrected prevalence recover the true spam share per creator?
 
 The check runs out of fold: every ScamSpot owner is scored by a protocol model that never
-saw that owner (the `scamspot_grouped` folds of training.protocols), flagged at that model's
-threshold and corrected with the error rates that model measured on its own validation
-split, exactly as `comment-audit report --by owner` does with a shipped model's manifest.
+saw that owner (the `scamspot_grouped` folds of training.protocols). Its comments are counted
+at p_spam >= 0.5 and corrected with sensitivity and specificity pooled over the other folds'
+out-of-fold predictions: how the shipped model's manifest gets its "prevalence" rates
+(scripts/evaluate_protocols.py --card), minus the owners being estimated.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import numpy as np
 import pandas as pd
 
 from pipeline.aggregate import ErrorRates, corrected_prevalence, wilson_interval
+from training.calibrate import error_rates
+from training.fit import PREVALENCE_THRESHOLD
 
 
 def load_folds(cache_dir: Path) -> list[dict]:
     """The cached fold results of one model on the owner-grouped ScamSpot protocol."""
     folds = [json.loads(p.read_text()) for p in sorted(cache_dir.glob("*.json"))]
-    if not folds or any("keys" not in f or not f.get("error_rates") for f in folds):
+    if not folds or any("keys" not in f for f in folds):
         raise FileNotFoundError(
             f"no usable fold results in {cache_dir}; run scripts/evaluate_protocols.py "
             "--protocols scamspot_grouped --models lora first"
@@ -47,20 +50,30 @@ def owner_table(rows: pd.DataFrame, folds: list[dict], min_labelled: int = 50) -
         fold = fold_of_group.get(f"post_owner:{owner}")
         if len(part) < min_labelled or fold is None:
             continue
-        out.append(_owner_row(owner, part, fold, p_by_key))
+        out.append(_owner_row(owner, part, fold, p_by_key, folds))
     return pd.DataFrame(out)
 
 
-def fold_rates(fold: dict) -> ErrorRates:
-    """The rates the report would use: as ErrorRates.from_manifest reads a model's."""
-    return ErrorRates.from_manifest(fold)
+def pooled_rates(folds: list[dict], threshold: float = PREVALENCE_THRESHOLD) -> dict:
+    """Sensitivity and specificity at `threshold` over the test predictions of `folds`
+    together: every comment scored by a model that never saw its creator or video."""
+    p = np.concatenate([np.asarray(f["p"], dtype=float) for f in folds])
+    y = np.concatenate([np.asarray(f["y"], dtype=int) for f in folds])
+    return error_rates(p, y, threshold)
 
 
-def _owner_row(owner: str, part: pd.DataFrame, fold: dict, p_by_key: dict) -> dict:
+def fold_rates(folds: list[dict], held_out: dict) -> ErrorRates:
+    """The rates for the owners of `held_out`: pooled over the other folds only, so the
+    owners being estimated never inform the rates that correct them."""
+    others = [f for f in folds if f is not held_out]
+    return ErrorRates(**pooled_rates(others), threshold=PREVALENCE_THRESHOLD)
+
+
+def _owner_row(owner: str, part: pd.DataFrame, fold: dict, p_by_key: dict, folds: list) -> dict:
     p = part["dedup_key"].map(p_by_key).to_numpy(dtype=float)
     n, k = int(np.isfinite(p).sum()), int((p >= fold["threshold"]).sum())
-    rates = fold_rates(fold)
-    counted = k if rates.threshold is None else int((p >= rates.threshold).sum())
+    rates = fold_rates(folds, fold)
+    counted = int((p >= rates.threshold).sum())
     est = corrected_prevalence(
         counted, n, rates.sensitivity, rates.specificity, rates.n_pos, rates.n_neg
     )
