@@ -53,7 +53,10 @@ def run_training(
     if cfg.generic.enabled:
         examples, extra["generic_labels"] = generic_labels.for_training(examples, paths, cfg)
     train, val = split_grouped(examples, cfg.data.val_fraction, cfg.train.seed)
-    held_out = _held_out(val, reference_paths, cfg)
+    if init_from is not None:  # old spam must stay caught: judge on the old held-out data too
+        val = pd.concat([val, exclude_keys(parent_validation(Path(init_from)), val)])
+    held_out = _held_out(val.reset_index(drop=True), reference_paths, cfg)
+    val = val.reset_index(drop=True)
     train = exclude_keys(train, held_out)
     if init_from is not None:
         init_from = Path(init_from)
@@ -116,6 +119,18 @@ def _held_out(val: pd.DataFrame, reference_paths: Any, cfg: TrainConfig) -> pd.D
     reference, _ = load_examples(list(reference_paths), cfg.data.mapping, cfg.data.group_by)
     reference = exclude_keys(reference, val)
     return pd.concat([val, reference], ignore_index=True)
+
+
+def parent_validation(init_from: Path) -> pd.DataFrame:
+    """The validation split `init_from` was calibrated and measured on, rebuilt from its
+    manifest (data files, config, seed) with the same code: examples it never trained on."""
+    manifest = verify_dir(init_from)
+    training = manifest["training"]
+    paths = [_find_old_file(entry, init_from) for entry in training["data"]]
+    old_cfg = training.get("config", {}).get("data", {})
+    old, _ = load_examples(paths, old_cfg.get("mapping"), old_cfg.get("group_by", "auto"))
+    fraction = old_cfg.get("val_fraction", 0.2)
+    return split_grouped(old, fraction, training.get("seed", 13))[1]
 
 
 def add_replay(

@@ -182,6 +182,10 @@ def test_finetune_replays_old_data_and_gates_promotion(
     assert manifest["training"]["replay"]["rows"] > 0
     assert manifest["metrics"]["promotion"]["forced"] is True
     assert manifest["training"]["init_from"]["path"] == str(old)
+    # Judged on the old model's own validation split too, not only on the new samples.
+    old_val = train_module.parent_validation(old)
+    assert len(old_val) > 0
+    assert manifest["metrics"]["promotion"]["held_out_rows"] >= len(old_val)
 
 
 def test_evaluate_writes_json_plot_and_markdown(tiny_model_dir, labelled_csv, tmp_path):
