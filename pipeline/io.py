@@ -33,7 +33,7 @@ from pipeline.schemas import (
     parse_mapping,
     shortcode,
 )
-from pipeline.sources import open_source
+from pipeline.sources import READ_ERRORS, open_source
 from pipeline.writers import TableWriter, write_table
 
 __all__ = [
@@ -51,7 +51,10 @@ log = logging.getLogger(__name__)
 LABELS = {"spam": "spam", "1": "spam", "1.0": "spam", "true": "spam"}
 LABELS |= {k: "genuine" for k in ("genuine", "ham", "not_spam", "not-spam", "0", "0.0", "false")}
 NO_LABEL = {"", "null", "none", "nan"}
-_EPOCH = re.compile(r"\d{9,}(\.\d+)?")  # 9+ digits: from 1973 on, so a bare year is not one
+_RESERVED = frozenset({*CANONICAL, *EXTRA})  # output columns a passthrough must not shadow
+# 9+ digits: from 1973 on, so a bare year is not one; 19 at most (nanoseconds), as a longer
+# run is no timestamp and float() makes inf of 309+ digits, which no division brings down.
+_EPOCH = re.compile(r"\d{9,19}(\.\d+)?")
 _FORMATS = ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d.%m.%Y %H:%M")
 
 
@@ -129,7 +132,7 @@ def read_chunks(
             chunker.plan_for(header)
         try:
             yield from chunker.chunks(items, chunk_size, sink)
-        except (OSError, EOFError) as e:  # a truncated gzip stream, a disk error mid-file
+        except READ_ERRORS as e:  # a truncated or corrupt gzip stream, a disk error mid-file
             message = f"cannot read past record {chunker.seen} (truncated or corrupt?): {e}"
             raise InputError(source.name, message, line=chunker.line) from e
     if rejects is None and sink.count:
@@ -145,6 +148,7 @@ class _Chunker:
         self.seen = 0  # records read so far, for messages
         self.line: int | None = None  # where the last record read starts, for messages
         self.passthrough: list[str] = []  # grows, so a column once seen stays in later chunks
+        self.renamed: dict[str, str] = {}  # input column -> its passthrough name, fixed per file
 
     def plan_for(self, columns: list[str]) -> None:
         name = self.schema or detect_schema(columns)
@@ -166,7 +170,9 @@ class _Chunker:
             yield from self._frame(batch, sink)
 
     def _frame(self, batch: list[Record], sink: RejectSink) -> Iterator[pd.DataFrame]:
-        raw = pd.DataFrame.from_records([r.values for r in batch]).astype("string")
+        # An explicit index: records without a single field ({}) would give no rows at all.
+        index = pd.RangeIndex(len(batch))
+        raw = pd.DataFrame([r.values for r in batch], index=index).astype("string")
         if self.plan is None:
             self.plan_for(list(raw.columns))
         frame, bad = self._canonical(raw, batch)
@@ -203,12 +209,21 @@ class _Chunker:
         return result
 
     def _extra(self, raw: pd.DataFrame) -> pd.DataFrame:
-        reserved = {*CANONICAL, *EXTRA}
-        renamed = {c: (f"input_{c}" if c in reserved else c) for c in raw.columns}
-        for column in raw.columns:
-            if column not in self.plan.consumed and renamed[column] not in self.passthrough:
-                self.passthrough.append(renamed[column])
-        return raw.rename(columns=renamed).reindex(columns=self.passthrough).astype("string")
+        kept = [c for c in raw.columns if c not in self.plan.consumed]
+        for column in kept:
+            if column not in self.renamed:
+                self.renamed[column] = self._passthrough_name(column)
+                self.passthrough.append(self.renamed[column])
+        frame = raw[kept].rename(columns=self.renamed)
+        return frame.reindex(columns=self.passthrough).astype("string")
+
+    def _passthrough_name(self, column: str) -> str:
+        # "source_file" becomes "input_source_file"; should that name be taken by another
+        # column (this file has both), the prefix repeats: two columns never share a name.
+        name = column
+        while name in _RESERVED or name in self.passthrough:
+            name = f"input_{name}"
+        return name
 
     def _rejects(self, batch: list[Record], mask: pd.Series, field: str, reason) -> list[Reject]:
         return [

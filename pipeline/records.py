@@ -11,17 +11,21 @@ import csv
 import io
 import json
 import shutil
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
 from itertools import chain
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import ijson
 
 from pipeline.schemas import InputError, Reject, flatten
 from pipeline.sources import HEAD_BYTES, MAX_LINE, Source, text_lines
+
+if TYPE_CHECKING:
+    import pyarrow as pa  # imported where Parquet is read: CSV and JSON never need it
 
 DELIMITERS = (",", "\t", ";", "|")  # ties go to the earlier one
 # Real exports nest 5 levels or so; a record nested deeper is hostile (json.dumps and
@@ -42,11 +46,18 @@ class Record:
 Item = Record | Reject
 
 
+class DigitRunError(Exception):
+    """A run of digits longer than int() accepts (sys.get_int_max_str_digits(), 4300)."""
+
+
 class _Utf8(io.RawIOBase):
-    """Decoded, NUL-free text re-encoded as UTF-8, so ijson never sees a BOM or a bad byte."""
+    """Decoded, NUL-free text re-encoded as UTF-8, so ijson never sees a BOM or a bad byte,
+    nor an integer too long for int(): ijson's C backend crashes the process on one (a
+    segfault, or a SystemError, depending on where the read buffer splits the number)."""
 
     def __init__(self, text: IO[str]) -> None:
-        self._text, self._buf = text, b""
+        self._text, self._buf, self._tail = text, b"", b""
+        self._limit = sys.get_int_max_str_digits()  # 0: no limit
 
     def readable(self) -> bool:
         return True
@@ -57,9 +68,26 @@ class _Utf8(io.RawIOBase):
             if not chunk:
                 return 0
             self._buf = chunk.replace("\0", "").encode("utf-8", "replace")
+            self._check_digits(self._buf)
         n = min(len(buf), len(self._buf))
         buf[:n], self._buf = self._buf[:n], self._buf[n:]
         return n
+
+    def _check_digits(self, chunk: bytes) -> None:
+        # Any run counts, inside a string too: telling needs a JSON lexer, and thousands of
+        # digits in a row are no comment. Digits become "0" and all else ".", so that a fast
+        # bytes.find does the search (a regex costs half the parse); the tail carries a run
+        # across chunks.
+        if not self._limit:
+            return
+        probe = self._tail + chunk.translate(_DIGIT_SHAPE)
+        if probe.find(b"0" * (self._limit + 1)) >= 0:
+            message = f"a number of more than {self._limit} digits, longer than int() takes"
+            raise DigitRunError(message)
+        self._tail = probe[len(probe.rstrip(b"0")) :]
+
+
+_DIGIT_SHAPE = bytes(ord("0") if chr(b) in "0123456789" else ord(".") for b in range(256))
 
 
 def iter_records(source: Source) -> tuple[list[str] | None, Iterator[Item]]:
@@ -79,7 +107,11 @@ def _csv(source: Source) -> tuple[list[str], Iterator[Item]]:
     delimiter = "\t" if source.format == "tsv" else sniff_delimiter(first)
     lines = chain([first], lines)
     reader = csv.reader(lines, delimiter=delimiter)
-    header = _dedupe([h.strip().lstrip("\ufeff") for h in next(reader, [])])
+    try:  # a quote opened in the header and never closed reads on up to the field limit
+        names = next(reader, [])
+    except csv.Error as e:
+        raise InputError(source.name, f"unreadable CSV header: {e}", line=1) from e
+    header = _dedupe([h.strip().lstrip("\ufeff") for h in names])
     return header, _csv_rows(reader, header, source.name, delimiter)
 
 
@@ -125,10 +157,15 @@ def _jsonl(source: Source) -> Iterator[Item]:
         except RecursionError:
             value = TOO_DEEP
         except ValueError as e:
-            reason = f"invalid JSON: {getattr(e, 'msg', e)} (column {getattr(e, 'colno', '?')})"
-            yield Reject(source.name, number, None, reason, line.rstrip("\r\n"))
+            yield Reject(source.name, number, None, _json_reason(e), line.rstrip("\r\n"))
             continue
         yield as_record(source.name, number, value)
+
+
+def _json_reason(error: ValueError) -> str:
+    if "integer string conversion" in str(error):  # valid JSON, but too long for int()
+        return f"unreadable JSON: {str(error).split(';')[0]}"  # no advice to set a limit
+    return f"invalid JSON: {getattr(error, 'msg', error)} (column {getattr(error, 'colno', '?')})"
 
 
 class _TooDeep:
@@ -174,6 +211,8 @@ def _json(source: Source) -> Iterator[Item]:
             yield as_record(source.name, number, value)
     except ijson.JSONError as e:
         raise InputError(source.name, f"invalid JSON after record {number}: {e}") from e
+    except DigitRunError as e:
+        raise InputError(source.name, f"unreadable JSON after record {number}: {e}") from e
 
 
 def json_values(stream: IO[bytes]) -> Iterator[object]:
@@ -244,11 +283,47 @@ def _parquet(source: Source) -> Iterator[Item]:
         target = source.file or _spool(source.stream, stack)
         try:
             batches = pq.ParquetFile(target).iter_batches(batch_size=4096)
-            rows = (row for batch in batches for row in batch.to_pylist())
+            rows = (row for batch in batches for row in _batch_rows(batch))
             for number, row in enumerate(rows, 1):
-                yield as_record(source.name, number, row)
-        except (pa.ArrowException, OSError) as e:
+                if isinstance(row, _BadValue):
+                    reason = f"unreadable Parquet value: {row.error}"
+                    yield Reject(source.name, number, row.column, reason, "")
+                else:
+                    yield as_record(source.name, number, row)
+        # ValueError: a footer that names a column in bytes that are not UTF-8.
+        except (pa.ArrowException, OSError, ValueError) as e:
             raise InputError(source.name, f"unreadable Parquet: {e}") from e
+
+
+# What turning one stored value into Python can raise: invalid UTF-8 in a string column
+# (UnicodeDecodeError), a date or timestamp outside Python's years 1-9999 (OverflowError,
+# ValueError). Parquet has no checksum by default, so a damaged page holds such values.
+_VALUE_ERRORS = (ValueError, OverflowError)
+
+
+@dataclass(frozen=True)
+class _BadValue:
+    column: str
+    error: Exception
+
+
+def _batch_rows(batch: pa.RecordBatch) -> list[dict | _BadValue]:
+    """The batch's rows as dicts; where a value cannot be converted, that row alone becomes
+    a _BadValue (the first such column) and the rest of the batch is still read."""
+    try:
+        return batch.to_pylist()
+    except _VALUE_ERRORS:
+        return [_row(batch, i) for i in range(batch.num_rows)]
+
+
+def _row(batch: pa.RecordBatch, i: int) -> dict | _BadValue:
+    row = {}
+    for name, column in zip(batch.schema.names, batch.columns, strict=True):
+        try:
+            row[name] = column[i].as_py()
+        except _VALUE_ERRORS as e:
+            return _BadValue(name, e)
+    return row
 
 
 def _spool(stream: IO[bytes], stack: ExitStack) -> IO[bytes]:

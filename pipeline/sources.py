@@ -11,6 +11,7 @@ import gzip
 import io
 import json
 import sys
+import zlib
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -28,6 +29,9 @@ EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".txt": "csv", ".jsonl": "jsonl", ".
 # makes wild guesses (cp949 for Japanese, cp1257 for Latin-1) on short samples.
 LEGACY = ["cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1255", "cp1256", "cp1257"]
 LEGACY += ["koi8_r", "cp874", "shift_jis", "euc_jp", "gb18030", "big5"]
+# What reading a damaged stream raises: gzip lets zlib.error (not an OSError) escape when
+# the deflate data itself is corrupt, as well as BadGzipFile (OSError) and EOFError.
+READ_ERRORS = (OSError, EOFError, zlib.error)
 
 
 @dataclass
@@ -86,7 +90,7 @@ def open_source(path: str | Path, stack: ExitStack) -> Source:
         packed = head[:2] == b"\x1f\x8b"
         if packed:
             head, stream = _peek(stack.enter_context(gzip.GzipFile(fileobj=stream)))
-    except (OSError, EOFError) as e:
+    except READ_ERRORS as e:
         raise InputError(name, f"cannot read: {e}") from e
     stem = None if name == "<stdin>" else _stem(name)
     if head[:4] == b"PAR1":
@@ -166,8 +170,10 @@ def sniff_format(text: str) -> str:
     lines = [line for line in body.splitlines() if line.strip()]
     try:
         first = json.loads(lines[0])
-    except ValueError:
-        return "json"  # a pretty-printed document (or a record cut at 64 KiB: same answer)
+    except (ValueError, RecursionError):
+        # A pretty-printed document (or a record cut at 64 KiB: same answer); a first line
+        # nested too deep for json's recursive parser goes to ijson, which does not recurse.
+        return "json"
     if any(isinstance(first.get(key), list) for key in ("items", "data")):
         return "json"  # API response pages, one per line or just one: {"items": [...]}
     return "jsonl"

@@ -13,6 +13,7 @@ import gzip
 import io
 import json
 import re
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,27 @@ def _parquet(table: pa.Table) -> bytes:
     return buffer.getvalue()
 
 
+def _typed_parquet() -> bytes:
+    """Every kind of column an export may hold, so the fuzzer starts from real Parquet pages."""
+    n = 3
+    return _parquet(
+        pa.table(
+            {
+                "text": ["caf\u00e9", "two", "\U0001f525"],
+                "n": pa.array([1, 2**40, -3], pa.int64()),
+                "x": [0.5, float("nan"), None],
+                "at": pa.array([1_700_000_000_000_000] * n, pa.timestamp("us", tz="UTC")),
+                "day": pa.array([19_000] * n, pa.date32()),
+                "price": pa.array([1, 2, 3], pa.decimal128(5, 2)),
+                "raw": [b"\x00\xff", b"", None],
+                "tags": [["a", "b"], [], None],
+                "meta": [{"k": 1, "v": "x"}, None, {"k": 2, "v": None}],
+                "kind": pa.array(["u", "v", "u"]).dictionary_encode(),
+            }
+        )
+    )
+
+
 def _nested(depth: int) -> bytes:
     return b"[" * depth + b"]" * depth
 
@@ -65,6 +87,13 @@ def _deep_record(depth: int) -> bytes:
 def _gzip(data: bytes, cut: float = 1.0) -> bytes:
     packed = gzip.compress(data, compresslevel=1)
     return packed[: int(len(packed) * cut)]
+
+
+def _bad_deflate(data: bytes) -> bytes:
+    """A gzip member whose deflate data is good, then a block of type 3, which is invalid."""
+    packer = zlib.compressobj(wbits=-15)
+    body = packer.compress(data) + packer.flush(zlib.Z_SYNC_FLUSH)
+    return b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xff" + body + b"\x07"
 
 
 def _rows(n: int) -> bytes:
@@ -173,6 +202,28 @@ CASES: tuple[Case, ...] = (
          records=2, rows=2),
     Case("binary_garbage.jsonl", "binary bytes as JSONL", lambda: bytes(range(256)) * 4, records=5,
          expect=r"invalid JSON"),
+    # Found by scripts/fuzz.py (tests/unit/test_io_fuzz_findings.py has the minimal inputs).
+    Case("reserved_columns.csv", "CSV: columns named like output columns and their renames",
+         lambda: b"text,source_file,input_source_file,input_text\nhi,a,b,c\n", records=1, rows=1),
+    Case("corrupt_deflate.csv.gz", "gzip whose deflate data turns invalid after 1 MB",
+         lambda: _bad_deflate(HEADER + _rows(40_000)), records=None,
+         expect=r"line \d+: cannot read past record \d+ .*invalid block type"),
+    Case("huge_integer.json", "JSON: a 5000-digit number, more than int() takes",
+         lambda: b'[{"text": "a", "n": ' + b"1" * 5000 + b"}]", records=None,
+         expect=r"unreadable JSON after record 0"),
+    Case("deep_first_line.json", "JSON sniffed from a first line of 100k nested arrays",
+         lambda: _deep_record(100_000) + b'\n{"text": "ok"}\n', records=2, rows=1,
+         expect=r"nested more than \d+ levels"),
+    Case("typed_columns.parquet", "Parquet: ints, floats, timestamps, decimals, bytes, lists, "
+         "structs, dictionary strings", _typed_parquet, records=3, rows=3),
+    Case("damaged_utf8.parquet", "Parquet: a string page holding bytes that are not UTF-8",
+         lambda: _parquet(pa.table({"text": pa.array([b"ok", b"\xbe\xff", b"ok"]).view("string")})),
+         records=3, rows=2, expect=r"unreadable Parquet value: 'utf-8' codec"),
+    Case("header_quote_bomb.csv.gz", "gzip bomb: a header quote never closed, 36 MB of lines",
+         lambda: _gzip(b'"' + b"a\n" * (17 * MB)), records=None,
+         expect=r"line 1: unreadable CSV header: field larger than field limit"),
+    Case("epoch_400_digits.csv", "CSV: a created_at of 400 digits (float() makes it inf)",
+         lambda: b"text,created_at\nhi," + b"9" * 400 + b"\n", records=1, rows=1),
 )  # fmt: skip
 
 
