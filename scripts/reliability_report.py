@@ -187,8 +187,22 @@ FINDINGS = """- `clean` was not idempotent on a fullwidth grave accent (U+FF40, 
   placeholder next to "a.co4/", which only a second clean then read as a URL. Fixed by
   running the fallback to a fixed point, as the regex pass already was (pipeline/clean.py).
   Both have a regression example in tests/unit/test_clean_properties.py.
-- One `clean` run stopped after 65 s with SIGALRM (exit -14) and no input saved; the later
-  600 s runs did not repeat it.
+- `read`, found by the fuzzer: ijson's C parser crashed the process (segfault) on an integer
+  longer than Python's 4,300-digit limit; now a run of more than 4,300 digits stops the read
+  with a clear error before ijson sees it (a JSONL line with one is a reject).
+- `read`, found around the fuzzer's inputs by hand and by random byte changes to Parquet
+  files: a column named like a renamed reserved one clashed (ValueError); a chunk of `{}`
+  records only; invalid deflate data in gzip (`zlib.error` is not an OSError); a first line
+  nested too deep for the format sniffer; an endless loop on an epoch timestamp of 400 digits
+  (inf / 1000); invalid UTF-8 and out-of-range dates in Parquet values (now a reject of that
+  row only); a non-UTF-8 Parquet column name; a quote in a CSV header past the field-size
+  limit. Each has a regression test in tests/unit/test_io_fuzz_findings.py and most a case
+  in the hostile corpus above.
+- Three earlier "crashes" (exit 77 after about a minute, one `read`, two `clean`) were most
+  likely false alarms of the harness: with `-timeout=0` atheris reported any input still
+  running when a wall-clock second ticked over as a timeout (reproduced: an input reported
+  at 69.8 s reruns in 86 ms). The harness now uses `-timeout=60`, keeps atheris' output in
+  `fuzz/last-TARGET.log`, and saves the input of any run that dies by a signal.
 - Before fuzzing, the hostile corpus found: 100k nested JSON arrays took 6.5 GB in ijson's
   prefix strings, and a deeply nested JSONL line raised RecursionError (both now a reject
   with a reason); a corrupt Parquet file gave a traceback from the progress estimate; a gzip
