@@ -1,0 +1,238 @@
+"""Export-wide signals over scored checkpoint parts, without the export's strings in memory.
+
+`signals.add_signals` and `behaviour.row_columns` read one DataFrame of every row; at five
+million rows its post ids, authors, keys and timestamps alone are gigabytes of Python
+strings. Here the parts are read a few columns at a time: each string column becomes int32
+codes (a dict over its distinct values, filled part by part in order of first appearance, so
+the codes are those of pd.factorize over the whole column), timestamps become float seconds,
+and every signal is computed on those arrays, near-duplicate clustering on distinct keys
+only. The columns come out part by part and equal the in-memory functions' output
+(tests/unit/test_export_signals.py checks that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from pipeline import behaviour, signals
+from pipeline.signals import SignalsConfig
+
+# What is read from each part; a column a part lacks reads as missing, as in add_signals.
+READ = ("post_id", "author", "created_at", "dedup_key", "emoji_only", "p_generic")
+COLUMNS = (*signals.SIGNAL_COLUMNS, *behaviour.ROW_COLUMNS)
+
+
+class Codes:
+    """Strings -> int32 codes in order of first appearance across all calls (-1: missing)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def __call__(self, values: pd.Series) -> np.ndarray:
+        local, uniques = pd.factorize(values)
+        known = (self.index.setdefault(u, len(self.index)) for u in uniques)
+        codes = np.fromiter(known, np.int32, len(uniques))
+        return np.append(codes, np.int32(-1))[local]  # a trailing slot serves local code -1
+
+
+@dataclass
+class Rows:
+    """Per-row inputs of the whole export: int32 codes (-1: missing) and plain numbers."""
+
+    key: np.ndarray  # into `keys`: the stripped dedup_key, -1 where empty or missing
+    post: np.ndarray
+    author: np.ndarray
+    seconds: np.ndarray  # epoch seconds, NaN where missing or unparseable
+    emoji: np.ndarray
+    generic: np.ndarray
+    keys: list[str]
+    bounds: list[int]  # part i holds rows bounds[i]:bounds[i + 1]
+
+    @classmethod
+    def missing(cls, bounds: list[int]) -> Rows:
+        """Every value missing, for `read_rows` to fill part by part."""
+        n = bounds[-1]
+        key, post, author = (np.full(n, -1, dtype=np.int32) for _ in range(3))
+        flags = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        return cls(key, post, author, np.full(n, np.nan), *flags, keys=[], bounds=bounds)
+
+
+def read_rows(parts: list[Path], generic_threshold: float) -> Rows:
+    """Every part's signal inputs, coded; only one part's strings are held at a time."""
+    bounds = np.cumsum([0, *(pq.read_metadata(p).num_rows for p in parts)]).tolist()
+    rows = Rows.missing(bounds)
+    codes = {name: Codes() for name in ("key", "post", "author")}
+    for path, lo, hi in zip(parts, bounds[:-1], bounds[1:], strict=True):
+        for name, values in _part_inputs(path, codes, generic_threshold).items():
+            if len(values) != hi - lo:  # filled in place: no second copy of every array
+                raise ValueError(f"{path}: {len(values)} rows, its metadata says {hi - lo}")
+            getattr(rows, name)[lo:hi] = values
+    rows.keys = list(codes["key"].index)
+    return rows
+
+
+def _part_inputs(path: Path, codes: dict[str, Codes], threshold: float) -> dict[str, np.ndarray]:
+    """One part's columns as add_signals and generic_flags would read them, coded."""
+    names = set(pq.read_schema(path).names)
+    frame = pd.read_parquet(path, columns=[c for c in READ if c in names])
+    text = signals._text_column
+    keys = text(frame, "dedup_key").str.strip().replace("", pd.NA)
+    return {
+        "key": codes["key"](keys),
+        "post": codes["post"](text(frame, "post_id")),
+        "author": codes["author"](text(frame, "author")),
+        "seconds": signals._epoch_seconds(text(frame, "created_at")),
+        "emoji": signals._flag(frame, "emoji_only"),
+        "generic": behaviour.generic_flags(frame, threshold).to_numpy(dtype=bool),
+    }
+
+
+def compute(parts: list[Path], config: SignalsConfig, generic_threshold: float) -> Tables:
+    """The signals of every part's rows, computed now; `Tables.frames` hands them out."""
+    return Tables(read_rows(parts, generic_threshold), config)
+
+
+def _distinct(group: np.ndarray, value: np.ndarray, groups: int) -> np.ndarray:
+    """Per group 0..groups-1: distinct values >= 0 among its rows (nunique: NA not counted)."""
+    ok = (group >= 0) & (value >= 0)
+    width = np.int64(value.max(initial=0)) + 1
+    pairs = group[ok].astype(np.int64)
+    pairs *= width  # in place: at 5 million rows each temporary copy is 40 MB
+    pairs += value[ok]
+    return np.bincount(pd.unique(pairs) // width, minlength=groups)
+
+
+def _with_missing(table: np.ndarray, fill) -> np.ndarray:
+    """`table` plus a trailing slot, so that indexing with code -1 reads `fill`."""
+    return np.append(table, np.asarray(fill, dtype=table.dtype))
+
+
+class Tables:
+    """Signals per distinct key, per author, per (author, cluster) and per row (bursts)."""
+
+    def __init__(self, rows: Rows, config: SignalsConfig) -> None:
+        self.rows, self.config = rows, config
+        self._clusters()
+        self._authors()
+        self._repeats()
+        self._bursts()
+
+    def _clusters(self) -> None:
+        """Component, id, size, posts, authors and copy-paste per distinct key."""
+        rows, keys = self.rows, np.asarray(self.rows.keys, dtype=object)
+        labels = signals._near_duplicate_labels(keys, self.config)  # a key index per key
+        comp = np.where(rows.key >= 0, _with_missing(labels, -1)[rows.key], -1)
+        n = len(keys)
+        spans = pd.DataFrame({  # per key, its component's
+            "cluster_size": np.bincount(comp[comp >= 0], minlength=n)[labels],
+            "cluster_posts": _distinct(comp, rows.post, n)[labels],
+            "cluster_authors": _distinct(comp, rows.author, n)[labels],
+        })  # fmt: skip
+        self.size, self.posts, self.authors = (
+            _with_missing(spans[c].to_numpy(), 0) for c in spans.columns
+        )
+        self.ids = _with_missing(signals._cluster_ids(keys, labels), None)
+        self.cluster = _with_missing(pd.factorize(self.ids[:-1])[0].astype(np.int64), -1)
+        self.wordy = _with_missing(self._wordy(keys), False)
+        self.copy = _with_missing(signals._spans(spans, self.config), False) & self.wordy
+
+    def _wordy(self, keys: np.ndarray) -> np.ndarray:
+        """Keys with enough word characters for a repeat to mean something."""
+        counts = [len(signals._WORD.findall(k)) for k in keys]
+        return np.asarray(counts, dtype=np.int64) >= self.config.min_signal_chars
+
+    def _authors(self) -> None:
+        """Posts, comments, generic posts and generic share per author code."""
+        author, post, generic = self.rows.author, self.rows.post, self.rows.generic
+        n = int(author.max(initial=-1)) + 1
+        known = author >= 0
+        self.comments = np.bincount(author[known], minlength=n)
+        self.author_posts = _distinct(author, post, n)
+        self.generic_posts = _distinct(np.where(generic, author, -1), post, n)
+        generic_count = np.bincount(author[known], weights=generic[known], minlength=n)
+        self.generic_share = generic_count / np.maximum(self.comments, 1)
+
+    def _repeats(self) -> None:
+        """Distinct posts per (author, cluster) pair, and each row's pair (-1: either missing)."""
+        cluster = self.cluster[self.rows.key]
+        both = (self.rows.author >= 0) & (cluster >= 0)
+        combined = self.rows.author[both].astype(np.int64) * len(self.cluster) + cluster[both]
+        self.pair = np.full(len(cluster), -1, dtype=np.int32)
+        self.pair[both] = pd.factorize(combined)[0]
+        self.repeat = _distinct(self.pair, self.rows.post, int(self.pair.max(initial=-1)) + 1)
+
+    def _bursts(self) -> None:
+        """Burst size and span per row, and the generic share of each row's burst."""
+        rows = self.rows
+        self.burst_size, self.burst_span = signals.burst_arrays(
+            rows.post, rows.seconds, self.config
+        )
+        self.burst_share = np.full(len(rows.post), np.nan)
+        inside = np.flatnonzero(self.burst_size > 0)
+        inside = inside[np.argsort(rows.post[inside], kind="stable")]
+        for lo, hi in signals.post_blocks(rows.post[inside], 1 << 18):  # bursts stay in a post
+            self.burst_share[inside[lo:hi]] = self._share(inside[lo:hi])
+
+    def _share(self, inside: np.ndarray) -> np.ndarray:
+        """Generic share per burst. Episodes have no id; (post, size, span) tells a post's
+        bursts apart, as in behaviour.row_columns."""
+        keys = [self.rows.post[inside], self.burst_size[inside], self.burst_span[inside]]
+        generic = pd.Series(self.rows.generic[inside], dtype=float)
+        return generic.groupby(keys).transform("mean").to_numpy()
+
+    def frames(self) -> Iterator[pd.DataFrame]:
+        """COLUMNS for each part's rows (on a RangeIndex), part by part."""
+        bounds = self.rows.bounds
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            yield self.frame(lo, hi)
+
+    def frame(self, lo: int, hi: int) -> pd.DataFrame:
+        """COLUMNS of rows lo:hi."""
+        return pd.DataFrame({**self._cluster_columns(lo, hi), **self._author_columns(lo, hi),
+                             **self._burst_columns(lo, hi)})  # fmt: skip
+
+    def _cluster_columns(self, lo: int, hi: int) -> dict:
+        key, rows = self.rows.key[lo:hi], self.rows
+        known = key >= 0  # a row without a key is a cluster of its own
+        return {
+            "cluster_id": pd.array(self.ids[key], dtype="string"),
+            "cluster_size": np.where(known, self.size[key], 1),
+            "cluster_posts": np.where(known, self.posts[key], rows.post[lo:hi] >= 0),
+            "cluster_authors": np.where(known, self.authors[key], rows.author[lo:hi] >= 0),
+            "copy_paste": self.copy[key] & ~rows.emoji[lo:hi],
+        }
+
+    def _author_columns(self, lo: int, hi: int) -> dict:
+        author, pair = self.rows.author[lo:hi], self.pair[lo:hi]
+        repeat = _with_missing(self.repeat, 0)[pair]
+        return {
+            "author_posts": _nullable(self.author_posts, author),
+            "author_comments": _nullable(self.comments, author),
+            "author_repeat_posts": _nullable(self.repeat, pair),
+            "author_repeat": (repeat >= 2) & self.wordy[self.rows.key[lo:hi]],
+        }
+
+    def _burst_columns(self, lo: int, hi: int) -> dict:
+        size, author = self.burst_size[lo:hi], self.rows.author[lo:hi]
+        return {
+            "in_burst": size > 0,
+            "burst_size": size,
+            "burst_span_s": self.burst_span[lo:hi],
+            "author_generic_posts": _nullable(self.generic_posts, author),
+            "author_generic_share": _nullable(self.generic_share, author),
+            "burst_generic_share": pd.array(self.burst_share[lo:hi], dtype="Float64"),
+        }
+
+
+def _nullable(table: np.ndarray, codes: np.ndarray) -> pd.api.extensions.ExtensionArray:
+    """table[codes] as Int64 (or Float64 for a float table), <NA> where the code is -1."""
+    values = _with_missing(table, 0)[codes]
+    if table.dtype.kind == "f":
+        return pd.arrays.FloatingArray(values.astype(np.float64), codes < 0)
+    return pd.arrays.IntegerArray(values.astype(np.int64), codes < 0)
