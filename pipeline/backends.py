@@ -1,5 +1,9 @@
 """Inference backends behind one interface: torch (`pipeline.model.Classifier`) and ONNX Runtime.
 
+Backends: "torch" (fp32: the exact training-time scores), "torch-bf16" (bfloat16 weights,
+CPUs with native bf16 only) and "onnx" (int8). The default is the fastest accurate one on
+this CPU (docs/benchmarks.md): torch-bf16 with AMX, else onnx when installed, else torch.
+
 `OnnxClassifier` is a `Classifier` whose logits come from an ONNX Runtime session over the
 cached int8 export (`pipeline.onnx_export`). Heads, calibration, `predict` and
 `predict_proba` are inherited, so both backends turn logits into scores with one code path.
@@ -17,11 +21,19 @@ from typing import Any
 import numpy as np
 
 from pipeline.artifact import ModelError, verify_dir
-from pipeline.model import Classifier, available_cores, load_tokenizer, warn_on_cleaning_drift
+from pipeline.model import (
+    Classifier,
+    amx_bf16,
+    available_cores,
+    load_tokenizer,
+    warn_on_cleaning_drift,
+)
 
 # onnxruntime writes telemetry files under ~/.cache unless told not to (read at import).
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
-BACKENDS = ("torch", "onnx")
+# Torch backend name -> network precision.
+TORCH_BACKENDS = {"torch": "fp32", "torch-bf16": "bf16"}
+BACKENDS = (*TORCH_BACKENDS, "onnx")
 # Small batches keep a layer's activations in L2 (measured best, docs/benchmarks.md); with
 # batches sorted by length, padding waste is already near zero at any batch size.
 ONNX_BATCH = 16
@@ -32,7 +44,10 @@ def onnx_available() -> bool:
 
 
 def default_backend() -> str:
-    """The fastest backend installed: ONNX Runtime int8 when onnxruntime is importable."""
+    """The fastest accurate backend here: torch bf16 on AMX (~2x ONNX int8 there), else ONNX
+    Runtime int8 when installed. AVX-512 BF16 without AMX was not measured, so not chosen."""
+    if amx_bf16():
+        return "torch-bf16"
     return "onnx" if onnx_available() else "torch"
 
 
@@ -42,10 +57,11 @@ def load_classifier(
     base: str | None = None,
     threads: int | None = None,
 ) -> Classifier:
-    """A verified model dir loaded on `backend` ("torch", "onnx"; None: the fastest one)."""
+    """A verified model dir loaded on `backend` (one of BACKENDS; None: the fastest here)."""
     backend = backend or default_backend()
-    if backend == "torch":
-        return Classifier.from_pretrained(path, base=base, threads=threads)
+    if backend in TORCH_BACKENDS:
+        precision = TORCH_BACKENDS[backend]
+        return Classifier.from_pretrained(path, base=base, threads=threads, precision=precision)
     if backend != "onnx":
         raise ModelError(f"unknown backend {backend!r}; choose from {', '.join(BACKENDS)}")
     if not onnx_available():
@@ -79,10 +95,16 @@ class OnnxClassifier(Classifier):
     """A Classifier running an ONNX graph; `streams` batches run at once (ORT frees the GIL)."""
 
     def __init__(
-        self, model: Any, tokenizer: Any, manifest: dict[str, Any], streams: int = 1
+        self,
+        model: Any,
+        tokenizer: Any,
+        manifest: dict[str, Any],
+        streams: int = 1,
+        precision: str = "int8",
     ) -> None:
         # Deliberately not Classifier.__init__: there is no torch network to put in eval mode.
         self.model, self.tokenizer, self.manifest = model, tokenizer, manifest
+        self.precision = precision
         self.directory: Path | None = None
         self.streams = streams
         self._encoder = _encoder(tokenizer, self.max_length)
@@ -109,7 +131,7 @@ class OnnxClassifier(Classifier):
         # One single-threaded session per core, run side by side, scales better on small
         # batches than one session splitting each op over the cores (no per-op barrier).
         cores = threads or available_cores()
-        classifier = cls(session(graph, 1), load_tokenizer(path), manifest, cores)
+        classifier = cls(session(graph, 1), load_tokenizer(path), manifest, cores, precision)
         classifier.directory = path
         return classifier
 

@@ -46,8 +46,10 @@ ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Sho
 BackendOpt = Annotated[
     str | None,
     typer.Option(
-        help="Inference backend: `torch`, or `onnx` (int8 ONNX Runtime, exported to MODEL/onnx/"
-        " on first use). Default: onnx when onnxruntime is installed."
+        help="Inference backend: `torch` (fp32, exactly the training-time scores),"
+        " `torch-bf16` (bfloat16; CPUs with AMX or AVX-512 BF16 only) or `onnx` (int8 ONNX"
+        " Runtime, exported to MODEL/onnx/ on first use). Default: the fastest here, torch-bf16"
+        " on AMX CPUs, else onnx when onnxruntime is installed, else torch."
     ),
 ]
 PseudonymizeOpt = Annotated[

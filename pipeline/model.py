@@ -7,9 +7,11 @@ Probabilities are temperature-calibrated; `predict` uses the manifest's decision
 
 from __future__ import annotations
 
+import functools
 import os
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +22,21 @@ from pipeline.artifact import ModelError, verify_base, verify_dir
 from pipeline.network import load_network, quiet_transformers
 
 __all__ = [
+    "PRECISIONS",
     "Classifier",
     "ModelError",
+    "amx_bf16",
     "available_cores",
     "calibrated",
     "load_network",
+    "native_bf16",
     "quiet_transformers",
 ]
+
+PRECISIONS = ("fp32", "bf16")
+# CPU flags of native bf16 matrix multiplies (AMX tiles, AVX-512 BF16 dot products). Without
+# them torch emulates bf16 in fp32 registers, which is slower than plain fp32.
+BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 
 
 def available_cores() -> int:
@@ -38,6 +48,39 @@ def available_cores() -> int:
         cores = max(1, os.cpu_count() or 1)
     requested = os.environ.get("OMP_NUM_THREADS", "")
     return min(cores, int(requested)) if requested.isdigit() and int(requested) > 0 else cores
+
+
+@functools.cache
+def cpu_flags() -> frozenset[str]:
+    """The CPU feature flags Linux reports; empty elsewhere, so no bf16 path is chosen there."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return frozenset()
+    flags = next((line for line in lines if line.startswith("flags")), "")
+    return frozenset(flags.partition(":")[2].split())
+
+
+def native_bf16() -> bool:
+    # oneDNN holds torch's AMX and AVX-512 BF16 kernels; without it bf16 matmuls are emulated.
+    return bool(BF16_FLAGS & cpu_flags()) and torch.backends.mkldnn.is_available()
+
+
+def amx_bf16() -> bool:
+    """AMX tile matrix units: where torch bf16 measured faster than every other backend."""
+    return "amx_bf16" in cpu_flags() and native_bf16()
+
+
+def checked_precision(precision: str) -> str:
+    """`precision` if this CPU runs it at full speed; emulated bf16 is refused, not run slowly."""
+    if precision not in PRECISIONS:
+        raise ModelError(f"unknown precision {precision!r}; choose from {', '.join(PRECISIONS)}")
+    if precision == "bf16" and not native_bf16():
+        raise ModelError(
+            "bf16 needs a CPU with native bf16 (flags amx_bf16 or avx512_bf16); this one would "
+            "emulate it, slower than fp32: use backend torch or onnx"
+        )
+    return precision
 
 
 def calibrated(logits: np.ndarray, temperature: float, positive: int = 1) -> np.ndarray:
@@ -59,20 +102,41 @@ class Classifier:
     """A loaded model: network, tokenizer and manifest. Inference only (eval mode)."""
 
     def __init__(
-        self, network: Any, tokenizer: Any, manifest: dict[str, Any], threads: int | None = None
+        self,
+        network: Any,
+        tokenizer: Any,
+        manifest: dict[str, Any],
+        threads: int | None = None,
+        precision: str = "fp32",
     ) -> None:
-        self.network = network.eval()
+        self.precision = checked_precision(precision)
+        # bf16 weights, not autocast: no per-call weight casts, and layer norms, GELU and
+        # residual adds move half the bytes (+14% comments/s, docs/benchmarks.md).
+        network = network.eval()
+        self.network = network.to(torch.bfloat16) if precision == "bf16" else network
         self.tokenizer = tokenizer
         self.manifest = manifest
         self.directory: Path | None = None
+        cores = threads or available_cores()
+        # bf16 runs one single-threaded stream per core on its own batch, as the ONNX backend
+        # does: no per-op barrier between cores, which stalls on a busy machine (2 streams did
+        # 4x the comments/s of one 2-thread stream there). fp32 keeps torch's own threading.
+        self.streams = cores if precision == "bf16" else 1
         # Torch defaults to all host cores, which oversubscribes a CPU-limited container.
-        torch.set_num_threads(threads or available_cores())
+        torch.set_num_threads(cores // self.streams)
 
     @classmethod
     def from_pretrained(
-        cls, path: str | Path, base: str | None = None, threads: int | None = None
+        cls,
+        path: str | Path,
+        base: str | None = None,
+        threads: int | None = None,
+        precision: str = "fp32",
     ) -> Classifier:
-        """Load and verify a model dir; `base` overrides where the base encoder is found."""
+        """Load and verify a model dir; `base` overrides where the base encoder is found.
+
+        `precision` "bf16" runs the network in bfloat16 (CPUs with native bf16 only: see
+        `native_bf16`); "fp32" reproduces the training-time scores exactly."""
         path = Path(path)
         if not path.is_dir():
             raise ModelError(f"model directory {path} not found (try models/default)")
@@ -80,7 +144,7 @@ class Classifier:
         warn_on_cleaning_drift(path, manifest)
         base_dir = verify_base(manifest, base)
         network = load_network(path, manifest, base_dir)
-        classifier = cls(network, load_tokenizer(path), manifest, threads)
+        classifier = cls(network, load_tokenizer(path), manifest, threads, precision)
         classifier.directory = path
         return classifier
 
@@ -111,14 +175,28 @@ class Classifier:
         out = np.zeros((len(ids), n_out), dtype=np.float32)
         # Similar lengths in one batch keep padding (wasted compute) small.
         order = np.argsort([len(x) for x in ids], kind="stable")
-        with torch.inference_mode():
-            for start in range(0, len(order), batch_size):
-                rows = order[start : start + batch_size]
-                batch = self.tokenizer.pad(
-                    {"input_ids": [ids[i] for i in rows]}, padding=True, return_tensors="pt"
-                )
-                out[rows] = self.network(**batch).logits.float().numpy()
+        batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+
+        def run(rows: np.ndarray) -> None:
+            out[rows] = self._forward([ids[i] for i in rows])
+
+        self._run_all(run, batches)
         return out
+
+    def _run_all(self, run: Callable[[np.ndarray], None], batches: list[np.ndarray]) -> None:
+        """`run` each batch here, or on `streams` threads side by side (torch frees the GIL)."""
+        if self.streams == 1:
+            for rows in batches:
+                run(rows)
+            return
+        with ThreadPoolExecutor(self.streams) as pool:
+            list(pool.map(run, batches))
+
+    def _forward(self, rows: list[list[int]]) -> np.ndarray:
+        """Logits of one batch of token ids, padded to its longest row."""
+        batch = self.tokenizer.pad({"input_ids": rows}, padding=True, return_tensors="pt")
+        with torch.inference_mode():  # thread-local, so entered in the thread that runs it
+            return self.network(**batch).logits.float().numpy()
 
     def score_clean(
         self, model_texts: Sequence[str], batch_size: int = 64

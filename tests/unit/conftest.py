@@ -125,3 +125,17 @@ def tiny_model_dir(tiny_fitted, tiny_cfg, tmp_path_factory: pytest.TempPathFacto
 def model_copy(tiny_model_dir: Path, tmp_path: Path) -> Path:
     """A throwaway copy of the tiny model dir to tamper with."""
     return Path(shutil.copytree(tiny_model_dir, tmp_path / "model"))
+
+
+@pytest.fixture
+def real_comments(datasets_dir: Path) -> list[str]:
+    """1,000 distinct cleaned real comments of ../shared/datasets (a fixed random sample)."""
+    import numpy as np
+
+    from pipeline.clean import clean_many
+    from pipeline.io import read_chunks
+
+    files = [*datasets_dir.glob("*/*.csv"), *datasets_dir.glob("*/*.jsonl")]
+    raw = [t for f in files for chunk in read_chunks(f) for t in chunk["text"].tolist()]
+    texts = sorted({c.text for c in clean_many(raw)})
+    return [texts[i] for i in np.random.default_rng(0).permutation(len(texts))[:1000]]
