@@ -10,7 +10,9 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATASETS = Path(os.environ.get("COMMENT_AUDIT_DATASETS", REPO.parent / "shared" / "datasets"))
+SHARED_DATASETS = Path(
+    os.environ.get("COMMENT_AUDIT_DATASETS", REPO.parent / "shared" / "datasets")
+)
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
@@ -18,7 +20,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 def datasets_dir() -> Path:
     """../shared/datasets, or a skip that says why."""
     if not (SHARED_DATASETS / "youtube-spam-collection").is_dir():
-        pytest.skip(f"labelled datasets not found at {SHARED_DATASETS} (set COMMENT_AUDIT_DATASETS)")
+        pytest.skip(
+            f"labelled datasets not found at {SHARED_DATASETS} (set COMMENT_AUDIT_DATASETS)"
+        )
     return SHARED_DATASETS
 
 
