@@ -139,3 +139,27 @@ def real_comments(datasets_dir: Path) -> list[str]:
     raw = [t for f in files for chunk in read_chunks(f) for t in chunk["text"].tolist()]
     texts = sorted({c.text for c in clean_many(raw)})
     return [texts[i] for i in np.random.default_rng(0).permutation(len(texts))[:1000]]
+
+
+@pytest.fixture
+def agrees_with_fp32(real_comments: list[str]):
+    """`check(backend)`: the acceptance for a fast backend of models/default against torch
+    fp32 on the real comments: labels agree on >= 99.5%, |delta p_spam| <= 0.02 on >= 99%."""
+    import numpy as np
+
+    from pipeline.backends import load_classifier
+    from pipeline.model import Classifier, ModelError
+
+    path = Path(__file__).resolve().parents[2] / "models" / "default"
+    try:
+        fp32 = Classifier.from_pretrained(path)
+    except ModelError as e:
+        pytest.skip(f"models/default does not load here: {e}")
+    reference, threshold = fp32.score_clean(real_comments)["p_spam"], fp32.threshold
+
+    def check(backend: str) -> None:
+        p_spam = load_classifier(path, backend).score_clean(real_comments)["p_spam"]
+        assert np.mean((p_spam >= threshold) == (reference >= threshold)) >= 0.995
+        assert np.mean(np.abs(p_spam - reference) <= 0.02) >= 0.99
+
+    return check
