@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -53,14 +54,14 @@ def run_training(
     if cfg.generic.enabled:
         examples, extra["generic_labels"] = generic_labels.for_training(examples, paths, cfg)
     train, val = split_grouped(examples, cfg.data.val_fraction, cfg.train.seed)
-    if init_from is not None:  # old spam must stay caught: judge on the old held-out data too
-        val = pd.concat([val, exclude_keys(parent_validation(Path(init_from)), val)])
-    held_out = _held_out(val.reset_index(drop=True), reference_paths, cfg)
-    val = val.reset_index(drop=True)
+    init_from = Path(init_from) if init_from is not None else None
+    parent = Parent.load(init_from) if init_from is not None else None
+    if parent is not None:  # old spam must stay caught: judge on the old held-out data too
+        val = pd.concat([val, exclude_keys(parent.validation(), val)], ignore_index=True)
+    held_out = _held_out(val, reference_paths, cfg)
     train = exclude_keys(train, held_out)
-    if init_from is not None:
-        init_from = Path(init_from)
-        train, extra["replay"] = add_replay(train, held_out, init_from, cfg)
+    if parent is not None:
+        train, extra["replay"] = add_replay(train, held_out, parent, cfg)
     fitted = fit(cfg, train, val, init_from)
     if init_from is not None:
         extra["promotion"] = promotion_check(init_from, fitted, held_out, force)
@@ -121,32 +122,43 @@ def _held_out(val: pd.DataFrame, reference_paths: Any, cfg: TrainConfig) -> pd.D
     return pd.concat([val, reference], ignore_index=True)
 
 
-def parent_validation(init_from: Path) -> pd.DataFrame:
-    """The validation split `init_from` was calibrated and measured on, rebuilt from its
-    manifest (data files, config, seed) with the same code: examples it never trained on."""
-    manifest = verify_dir(init_from)
-    training = manifest["training"]
-    paths = [_find_old_file(entry, init_from) for entry in training["data"]]
-    old_cfg = training.get("config", {}).get("data", {})
-    old, _ = load_examples(paths, old_cfg.get("mapping"), old_cfg.get("group_by", "auto"))
-    fraction = old_cfg.get("val_fraction", 0.2)
-    return split_grouped(old, fraction, training.get("seed", 13))[1]
+@dataclass(frozen=True)
+class Parent:
+    """The model being fine-tuned and its training examples, read once from its manifest."""
+
+    path: Path
+    examples: pd.DataFrame
+    files: list[Path]
+    data_cfg: dict[str, Any]
+    seed: int
+
+    @classmethod
+    def load(cls, init_from: Path) -> Parent:
+        training = verify_dir(init_from)["training"]
+        files = [_find_old_file(entry, init_from) for entry in training["data"]]
+        data_cfg = training.get("config", {}).get("data", {})
+        mapping, group_by = data_cfg.get("mapping"), data_cfg.get("group_by", "auto")
+        examples, _ = load_examples(files, mapping, group_by)
+        return cls(init_from, examples, files, data_cfg, training.get("seed", 13))
+
+    def validation(self) -> pd.DataFrame:
+        """The split the parent was calibrated and measured on, rebuilt with the same code
+        and seed: examples it never trained on."""
+        fraction = self.data_cfg.get("val_fraction", 0.2)
+        return split_grouped(self.examples, fraction, self.seed)[1]
 
 
 def add_replay(
-    train: pd.DataFrame, held_out: pd.DataFrame, init_from: Path, cfg: TrainConfig
+    train: pd.DataFrame, held_out: pd.DataFrame, parent: Parent, cfg: TrainConfig
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Mix a sample of the old model's training data into `train`."""
     n_wanted = round(cfg.data.replay_fraction * len(train))
     if n_wanted == 0:
         return train, {"rows": 0, "reason": "data.replay_fraction = 0"}
-    manifest = verify_dir(init_from)
-    paths = [_find_old_file(entry, init_from) for entry in manifest["training"]["data"]]
-    old_cfg = manifest["training"].get("config", {}).get("data", {})
-    old, _ = load_examples(paths, old_cfg.get("mapping"), old_cfg.get("group_by", "auto"))
-    old = exclude_keys(exclude_keys(old, held_out), train)
+    old = exclude_keys(exclude_keys(parent.examples, held_out), train)
     sample = old.sample(n=min(n_wanted, len(old)), random_state=cfg.train.seed)
-    info = {"rows": len(sample), "from": [str(p) for p in paths], "spam": int(sample["y"].sum())}
+    files = [str(p) for p in parent.files]
+    info = {"rows": len(sample), "from": files, "spam": int(sample["y"].sum())}
     return pd.concat([train, sample], ignore_index=True), info
 
 

@@ -183,7 +183,7 @@ def test_finetune_replays_old_data_and_gates_promotion(
     assert manifest["metrics"]["promotion"]["forced"] is True
     assert manifest["training"]["init_from"]["path"] == str(old)
     # Judged on the old model's own validation split too, not only on the new samples.
-    old_val = train_module.parent_validation(old)
+    old_val = train_module.Parent.load(old).validation()
     assert len(old_val) > 0
     assert manifest["metrics"]["promotion"]["held_out_rows"] >= len(old_val)
 
