@@ -6,11 +6,18 @@ genuine to it. Generic text alone is no evidence either: fans write "🔥" too. 
 * ``spam``: the classifier flags it (pred_label == "spam");
 * ``coordinated generic``: p_generic >= generic_threshold AND a behavioural signal: the
   author left generic comments on several posts (and mostly generic ones), the text is in a
-  copy-paste cluster (pipeline.signals), or it landed in a burst of mostly generic comments;
+  copy-paste cluster (pipeline.signals) that is not just a popular stock phrase (see below),
+  or it landed in a burst of mostly generic comments;
 * ``generic``: generic text without any such signal (counted as genuine in the fake share,
   like commercial audit tools that only count short generic comments as inauthentic when
   the author or the pattern is suspicious too);
 * ``genuine``: everything else.
+
+Short stock phrases recur among independent fans by chance: in ScamSpot's real genuine
+comments "wow 👏👏" appears under 22 posts from 25 different people. So for generic text a
+copy-paste cluster counts only when its authors repeat it (on average at least
+`copy_paste_min_per_author` comments each: one bot account, many posts) or the text is long
+enough (`copy_paste_min_words`) that independent people would not write it word for word.
 """
 
 from __future__ import annotations
@@ -38,6 +45,10 @@ class VerdictConfig:
     # ... and most of what they write is generic (a fan's "🔥" among real comments is not).
     author_min_generic_share: float = 0.75
     use_copy_paste: bool = True
+    # A copy-paste cluster of generic text counts with this many comments per author ...
+    copy_paste_min_per_author: float = 1.5
+    # ... or, whoever wrote it, when the text has at least this many words.
+    copy_paste_min_words: int = 6
     # A burst counts when at least this share of its comments is generic.
     burst_min_generic_share: float = 0.5
 
@@ -45,6 +56,10 @@ class VerdictConfig:
         for name in ("generic_threshold", "author_min_generic_share", "burst_min_generic_share"):
             if not 0.0 < getattr(self, name) <= 1.0:
                 raise ValueError(f"verdict.{name} must be in (0, 1], got {getattr(self, name)}")
+        if self.copy_paste_min_per_author < 1.0:
+            raise ValueError("verdict.copy_paste_min_per_author must be >= 1 (comments/author)")
+        if self.copy_paste_min_words < 1:
+            raise ValueError("verdict.copy_paste_min_words must be >= 1")
         if self.author_min_generic_posts < 2:
             raise ValueError("verdict.author_min_generic_posts must be >= 2 (across posts)")
 
@@ -91,11 +106,30 @@ def _signals(frame: pd.DataFrame, config: VerdictConfig):
     if config.use_copy_paste:
         where = _int(_num(frame, "cluster_posts")) + " posts by "
         who = _int(_num(frame, "cluster_authors")) + " authors"
-        yield _flag(frame, "copy_paste"), "copy-paste: same text on " + where + who
+        yield _copy_paste(frame, config), "copy-paste: same text on " + where + who
     burst = _num(frame, "burst_generic_share")
     in_generic_burst = (burst >= config.burst_min_generic_share).to_numpy()
     size = _int(_num(frame, "burst_size"))
     yield in_generic_burst, "burst of " + size + " comments, " + _pct(burst) + " generic"
+
+
+def _copy_paste(frame: pd.DataFrame, config: VerdictConfig) -> np.ndarray:
+    """Copy-paste clusters that are evidence for generic text: repeated by their authors, or
+    too long to be a coincidence of stock phrasing."""
+    # Unknown authors (0 counted) give no evidence of repetition: NaN, never a match.
+    authors = _num(frame, "cluster_authors").replace(0.0, np.nan)
+    per_author = _num(frame, "cluster_size") / authors
+    repeated = (per_author >= config.copy_paste_min_per_author).to_numpy()
+    return _flag(frame, "copy_paste") & (repeated | _wordy(frame, config.copy_paste_min_words))
+
+
+def _wordy(frame: pd.DataFrame, min_words: int) -> np.ndarray:
+    # Words of the raw text: the dedup key spells emoji out ("smiling face with heart eyes").
+    col = "text" if "text" in frame else "dedup_key"
+    if col not in frame:
+        return np.zeros(len(frame), dtype=bool)
+    words = frame[col].astype("string").str.count(r"[^\W\d_]+")
+    return (words >= min_words).fillna(False).to_numpy(dtype=bool)
 
 
 def _join(index: pd.Index, parts) -> pd.Series:

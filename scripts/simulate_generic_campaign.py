@@ -11,7 +11,8 @@ median 6 hours). At injected share s, a post with n genuine comments gets
 round(n * s / (1 - s)) bot comments: generic praise from a pool written here, by a fixed set
 of bot accounts that each work on many posts, all within minutes of publication. The
 comments are scored by the model (p_spam and p_generic in one forward pass), then go through
-the same signals and verdict code as `comment-audit score`. With `--lexicon` the generic
+the same signals and verdict code as `comment-audit score`; the estimate per post is the
+share the generic path calls coordinated generic (see generic_path). With `--lexicon` the generic
 labelling rules stand in for the model's p_generic (a development fallback only).
 """
 
@@ -29,7 +30,7 @@ import pandas as pd
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from pipeline import signals, verdict  # noqa: E402
+from pipeline import behaviour, signals, verdict  # noqa: E402
 from pipeline.score import clean_frame  # noqa: E402
 
 DATA = REPO.parent / "shared" / "datasets" / "scamspot-instagram" / "comments.jsonl"
@@ -133,14 +134,25 @@ def run_level(frame, share, pub, pool, scored, seed: int) -> pd.DataFrame:
     rows = pd.concat([frame, bots], ignore_index=True).astype({"injected": bool})
     rows["created_at"] = [t.strftime("%Y-%m-%dT%H:%M:%SZ") for t in rows["created_at"]]
     rows = rows.merge(scored, on="text", how="left")
-    return verdict.add_verdict(signals.add_signals(rows))
+    judged = verdict.add_verdict(signals.add_signals(rows))
+    return judged.assign(campaign=generic_path(judged))
+
+
+def generic_path(judged: pd.DataFrame) -> pd.Series:
+    """True where the generic path finds coordinated generic text, whatever the spam
+    classifier says: a bot's "Love your feed 👍" at p_spam 0.56 is verdict `spam` (spam comes
+    first, and the report counts it once as fake), but it is still the campaign caught."""
+    config = verdict.VerdictConfig()
+    generic = behaviour.generic_flags(judged, config.generic_threshold).to_numpy(dtype=bool)
+    found, _ = verdict.decide(judged.assign(pred_label="genuine"), generic, config)
+    return found == verdict.COORDINATED
 
 
 def per_post(judged: pd.DataFrame) -> pd.DataFrame:
     by = judged.groupby("post_id")
     out = pd.DataFrame({"n": by.size(), "injected": by["injected"].mean()})
     out["genuine"] = out["n"] - by["injected"].sum()
-    out["estimated"] = by["verdict"].apply(lambda v: (v == verdict.COORDINATED).mean())
+    out["estimated"] = by["campaign"].mean()
     out["error"] = out["estimated"] - out["injected"]
     return out
 
@@ -153,8 +165,9 @@ def summary_row(share: float, posts: pd.DataFrame, judged: pd.DataFrame) -> dict
         "mean injected": posts["injected"].mean(), "mean estimated": posts["estimated"].mean(),
         "mean abs error": posts["error"].abs().mean(), "max abs error": posts["error"].abs().max(),
         "max estimate": posts["estimated"].max(),
-        "bots caught": (bots["verdict"] == verdict.COORDINATED).mean() if len(bots) else np.nan,
-        "fans misjudged": (fans["verdict"] == verdict.COORDINATED).mean(),
+        "bots caught": bots["campaign"].mean() if len(bots) else np.nan,
+        "fans misjudged": fans["campaign"].mean(),
+        "bots called spam": (bots["verdict"] == verdict.SPAM).mean() if len(bots) else np.nan,
     }  # fmt: skip
 
 

@@ -48,11 +48,29 @@ def test_a_fan_with_mostly_real_comments_is_not_coordinated():
 
 
 def test_copy_paste_cluster_is_a_signal_and_can_be_switched_off():
-    rows = [(f"p{i}", f"a{i}", "great post keep it up", 0.0, 0.9, 100 * i) for i in range(3)]
+    text = "great post keep it up, love it"  # 7 words: not a coincidence of stock phrasing
+    rows = [(f"p{i}", f"a{i}", text, 0.0, 0.9, 100 * i) for i in range(3)]
     out = judged(rows)
     assert (out["verdict"] == COORDINATED).all()
     assert "copy-paste: same text on 3 posts by 3 authors" in out["verdict_reason"].iloc[0]
     assert (judged(rows, VerdictConfig(use_copy_paste=False))["verdict"] == GENERIC).all()
+
+
+def test_a_stock_phrase_from_many_one_off_fans_is_not_copy_paste_evidence():
+    fans = [(f"p{i}", f"fan{i}", "wow so cool", 0.0, 0.9, 600 * i) for i in range(6)]
+    assert (judged(fans)["verdict"] == GENERIC).all()
+    assert (judged(fans, VerdictConfig(copy_paste_min_words=3))["verdict"] == COORDINATED).all()
+    # Two accounts pasting it on six posts: 3 comments per author, the cluster counts.
+    bots = [(f"p{i}", f"bot{i % 2}", "wow so cool", 0.0, 0.9, 600 * i) for i in range(6)]
+    out = judged(bots, VerdictConfig(author_min_generic_posts=9))  # author signal silenced
+    assert (out["verdict"] == COORDINATED).all()
+    assert "copy-paste: same text on 6 posts by 2 authors" in out["verdict_reason"].iloc[0]
+
+
+@pytest.mark.parametrize("field", ["copy_paste_min_per_author", "copy_paste_min_words"])
+def test_copy_paste_settings_are_validated(field):
+    with pytest.raises(ValueError, match=f"verdict.{field}"):
+        VerdictConfig(**{field: 0})
 
 
 def test_only_a_mostly_generic_burst_counts():
