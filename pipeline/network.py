@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -79,9 +79,26 @@ def _encoder_from_pretrained(base_dir: Path) -> nn.Module:
             return AutoModel.from_pretrained(str(base_dir), use_safetensors=True)
 
 
-def base_network(base_dir: Path, num_labels: int = len(LABELS)) -> MeanPoolClassifier:
-    """A fresh classifier over the pretrained base encoder (head randomly initialised)."""
-    return MeanPoolClassifier(_encoder_from_pretrained(base_dir), num_labels)
+def base_network(
+    base_dir: Path, num_labels: int = len(LABELS), layers: Sequence[int] = ()
+) -> MeanPoolClassifier:
+    """A fresh classifier over the pretrained base encoder (head randomly initialised),
+    keeping only the encoder `layers` when given (a shallower student of the same base)."""
+    encoder = _encoder_from_pretrained(base_dir)
+    if layers:
+        keep_layers(encoder, layers)
+    return MeanPoolClassifier(encoder, num_labels)
+
+
+def keep_layers(encoder: nn.Module, layers: Sequence[int]) -> None:
+    """Drop every transformer layer but `layers`, in place (BERT-style `encoder.layer`)."""
+    stack = getattr(getattr(encoder, "encoder", None), "layer", None)
+    if not isinstance(stack, nn.ModuleList):
+        raise ModelError(f"{type(encoder).__name__} has no encoder.layer list to take layers from")
+    if max(layers) >= len(stack):
+        raise ModelError(f"model.layers {list(layers)}: the base has only {len(stack)} layers")
+    encoder.encoder.layer = nn.ModuleList(stack[i] for i in layers)
+    encoder.config.num_hidden_layers = len(layers)
 
 
 def n_logits(manifest: dict[str, Any]) -> int:
@@ -103,7 +120,8 @@ def load_network(
         return _load_full(model_dir, n_logits(manifest))
     from peft import PeftModel
 
-    base = base_network(base_dir, n_logits(manifest))
+    layers = manifest["base_model"].get("layers", ())
+    base = base_network(base_dir, n_logits(manifest), layers)
     with quiet_transformers():
         model = PeftModel.from_pretrained(base, str(model_dir), is_trainable=trainable)
         return model if trainable else model.merge_and_unload()

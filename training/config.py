@@ -30,8 +30,15 @@ class ModelSection:
     lora_dropout: float = 0.1
     target_modules: tuple[str, ...] = ("query", "key", "value", "dense")
     max_length: int = 96
+    # Keep only these encoder layers (0-based, ascending), e.g. [0, 2, 4]: a shallower,
+    # faster student of the same base. Empty keeps every layer.
+    layers: tuple[int, ...] = ()
 
     def __post_init__(self) -> None:
+        _require(
+            list(self.layers) == sorted(set(self.layers)) and all(i >= 0 for i in self.layers),
+            f"model.layers must be distinct ascending layer indices >= 0, got {self.layers}",
+        )
         _require(self.kind in KINDS, f"model.kind must be one of {KINDS}, got {self.kind!r}")
         _require(self.lora_r >= 1, f"model.lora_r must be >= 1, got {self.lora_r}")
         _require(self.lora_alpha > 0, f"model.lora_alpha must be > 0, got {self.lora_alpha}")

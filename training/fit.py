@@ -56,10 +56,13 @@ def build_network(cfg: TrainConfig, init_from: Path | None = None) -> tuple[Any,
         network = load_network(Path(init_from), manifest, base_dir, trainable=True)
         return network, load_tokenizer(Path(init_from)), manifest["base_model"]
     base_dir = resolve_base(cfg.model.base)
-    network = base_network(base_dir, num_labels=4 if cfg.generic.enabled else 2)
+    layers = cfg.model.layers
+    network = base_network(base_dir, 4 if cfg.generic.enabled else 2, layers)
     if cfg.model.kind == "lora":
         network = _with_lora(network, cfg)
-    return network, load_tokenizer(base_dir), describe_base(cfg.model.base)
+    # The kept layers travel with the weights: loading rebuilds the same student.
+    base = {**describe_base(cfg.model.base), **({"layers": list(layers)} if layers else {})}
+    return network, load_tokenizer(base_dir), base
 
 
 def _with_lora(network: Any, cfg: TrainConfig) -> Any:

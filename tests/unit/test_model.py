@@ -110,6 +110,33 @@ def test_full_kind_round_trip(make_config, toy_frame, tmp_path):
     )
 
 
+@pytest.mark.parametrize("kind", ["lora", "full"])
+def test_student_keeps_only_its_layers_and_reloads_them(make_config, toy_frame, tmp_path, kind):
+    from training.export import export_artifact
+    from training.fit import fit
+    from training.train import training_fields
+
+    cfg = make_config(kind=kind, overrides=["model.layers=[1]"])  # the tiny base has 2
+    frame = toy_frame
+    fitted = fit(cfg, frame[frame["group"] != "post:0"], frame[frame["group"] == "post:0"])
+    manifest = {**fitted.manifest, **training_fields(cfg, {"files": []}, 36, 12)}
+    target = export_artifact(tmp_path / kind, fitted.network, fitted.tokenizer, manifest)
+    assert json.loads((target / MANIFEST).read_text())["base_model"]["layers"] == [1]
+    loaded = Classifier.from_pretrained(target)
+    assert len(loaded.network.encoder.encoder.layer) == 1
+    np.testing.assert_allclose(
+        loaded.predict_proba(texts()), fitted.classifier().predict_proba(texts()), atol=1e-6
+    )
+
+
+def test_student_layers_must_exist_in_the_base(make_config, toy_frame):
+    from training.fit import fit
+
+    cfg = make_config(overrides=["model.layers=[0, 5]"])
+    with pytest.raises(ModelError, match=r"model.layers \[0, 5\]: the base has only 2 layers"):
+        fit(cfg, toy_frame, toy_frame)
+
+
 def test_never_overwrites(tiny_model_dir, tiny_fitted):
     from training.export import export_artifact
 

@@ -60,6 +60,7 @@ def test_shipped_configs_load(name):
         ("calibration.target_precision=1.5", "target_precision"),
         ("train.class_weight=heavy", "train.class_weight"),
         ("train.nope=1", "unknown key"),
+        ("model.layers=[2, 0]", "model.layers must be distinct ascending"),
     ],
 )
 def test_config_errors_are_actionable(override, message):
