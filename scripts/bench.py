@@ -1,12 +1,13 @@
 """Throughput benchmark: naive transformers pipeline vs our torch, bf16 and ONNX paths, end to end.
 
     .venv/bin/python scripts/bench.py [--model models/default] [--rows 1000000]
-        [--export /tmp/big.csv] [--skip-e2e]
+        [--export /tmp/big.csv] [--skip-e2e] [--student models/student]
 
 Prints one markdown table, all measured in this run on this machine: model-only rates on
 the distinct cleaned real comments of ../shared/datasets, then `comment-audit score` on a
 synthetic export (scripts/make_big_export.py) from CSV to Parquet, in a child process
-whose peak RSS is read back with getrusage(RUSAGE_CHILDREN).
+whose peak RSS is read back with getrusage(RUSAGE_CHILDREN). `--student` adds the faster
+student model's model-only rate on the default backend, and its agreement with the model.
 """
 
 from __future__ import annotations
@@ -151,11 +152,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export", type=Path, help="CSV to score end to end (else built)")
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--skip-e2e", action="store_true")
+    parser.add_argument("--student", type=Path, help="also time this (faster) student model")
     args = parser.parse_args(argv)
     print(f"machine: {machine()}", flush=True)
     texts = sorted({c.text for c in clean_many(load_comments(args.datasets))} - {""})
     naive = naive_rate(args.model, texts)
     rates, agreements = model_rates(args.model, texts)
+    if args.student:
+        rates[f"student `{args.student.name}`, {default_backend()}"], p_student = model_rate(
+            args.student, default_backend(), texts
+        )
+        reference = model_rate(args.model, "torch", texts)[1]
+        agreements.append(agreement("student", p_student, reference, 0.5))
     e2e = None
     if not args.skip_e2e:
         export = args.export or Path(tempfile.mkdtemp(prefix="bench-")) / "big.csv"

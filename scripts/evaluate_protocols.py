@@ -21,18 +21,18 @@ from training.export import refresh_card  # noqa: E402
 from training.fit import PREVALENCE_THRESHOLD  # noqa: E402
 from training.prevalence import pooled_rates  # noqa: E402
 from training.protocols import MODELS, PROTOCOLS, cached_fold, config_key, folds  # noqa: E402
-from training.protocols_report import card_summary, write_report  # noqa: E402
+from training.protocols_report import MODEL_NAMES, card_summary, write_report  # noqa: E402
 
 
-def prevalence_rates(results: dict) -> dict:
-    """Error rates for the report's prevalence correction: the shipped recipe's out-of-fold
-    predictions on unseen videos and post owners, at p_spam >= 0.5 (training.prevalence)."""
-    folds = [f for p in ("uci_lovo", "scamspot_grouped") for f in results[p]["lora"]]
+def prevalence_rates(results: dict, model: str = "lora") -> dict:
+    """Error rates for the report's prevalence correction: the out-of-fold predictions of
+    `model`'s recipe on unseen videos and post owners, at p_spam >= 0.5 (training.prevalence)."""
+    folds = [f for p in ("uci_lovo", "scamspot_grouped") for f in results[p][model]]
     return {
         "threshold": PREVALENCE_THRESHOLD,
         "error_rates": pooled_rates(folds),
         "source": "out-of-fold predictions of the uci_lovo and scamspot_grouped protocols"
-        " (LoRA recipe, docs/evaluation.md)",
+        f" ({MODEL_NAMES.get(model, model)} recipe, docs/evaluation.md)",
     }
 
 
@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--protocols", default=",".join(PROTOCOLS))
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--card", type=Path, help="also add the results to this model's card")
+    parser.add_argument(
+        "--card-model", default="lora", choices=sorted(MODELS), help="the recipe of --card"
+    )
     parser.add_argument(
         "--cached-only", action="store_true", help="report the cached folds, train nothing"
     )
@@ -73,7 +76,11 @@ def main(argv: list[str] | None = None) -> int:
     write_report(results, args.out, args.config, args.overrides)
     print(f"wrote {args.out}")
     if args.card:
-        refresh_card(args.card, card_summary(results), {"prevalence": prevalence_rates(results)})
+        refresh_card(
+            args.card,
+            card_summary(results),
+            {"prevalence": prevalence_rates(results, args.card_model)},
+        )
         print(f"updated the model card and prevalence error rates of {args.card}")
     return 0
 

@@ -132,12 +132,35 @@ class GenericSection:
 
 
 @dataclass(frozen=True)
+class DistillSection:
+    # Knowledge distillation for a student (model.layers): a share `weight` of the spam
+    # loss is cross-entropy against the teacher's softened spam logits (Hinton et al. 2015).
+    teacher: str = ""  # a model directory, e.g. "models/default"; "" trains without one
+    weight: float = 0.0
+    temperature: float = 2.0
+
+    def __post_init__(self) -> None:
+        _require(0 <= self.weight < 1, f"distill.weight must be in [0, 1), got {self.weight}")
+        _require(
+            0 < self.temperature <= 10,
+            f"distill.temperature must be in (0, 10], got {self.temperature}",
+        )
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     model: ModelSection = field(default_factory=ModelSection)
     data: DataSection = field(default_factory=DataSection)
     train: TrainSection = field(default_factory=TrainSection)
     calibration: CalibrationSection = field(default_factory=CalibrationSection)
     generic: GenericSection = field(default_factory=GenericSection)
+    distill: DistillSection = field(default_factory=DistillSection)
+
+    def __post_init__(self) -> None:
+        _require(
+            not self.distill.teacher or self.distill.weight > 0,
+            "distill.teacher is set but distill.weight is 0: give the teacher a weight, e.g. 0.5",
+        )
 
 
 def load_train_config(path: str | Path | None = None, overrides: list[str] = ()) -> TrainConfig:

@@ -92,7 +92,7 @@ def model_card(manifest: dict[str, Any], notes: str = "") -> str:
         for d in manifest["training"]["data"]
     )
     return CARD.format(
-        base=manifest["base_model"]["id"],
+        base=_base_line(manifest),
         kind=manifest["weights"]["kind"],
         created=manifest["created_at"],
         threshold=manifest["threshold"],
@@ -108,6 +108,16 @@ def model_card(manifest: dict[str, Any], notes: str = "") -> str:
         generic=_generic_section(manifest),
         prevalence=_prevalence_line(manifest),
     ) + (f"\n{notes.strip()}\n" if notes else "")
+
+
+def _base_line(manifest: dict[str, Any]) -> str:
+    """The base encoder, and for a student the layers it keeps and its teacher."""
+    entry = manifest["base_model"]
+    if not entry.get("layers"):
+        return entry["id"]
+    teacher = manifest.get("training", {}).get("config", {}).get("distill", {}).get("teacher")
+    taught = f", distilled from `{teacher}`" if teacher else ""
+    return f"{entry['id']} (student: encoder layers {entry['layers']} only{taught})"
 
 
 def _prevalence_line(manifest: dict[str, Any]) -> str:

@@ -20,6 +20,7 @@ import torch
 from pipeline.artifact import LABELS, ModelError, describe_base, resolve_base, verify_dir
 from pipeline.model import Classifier, available_cores, calibrated, load_tokenizer
 from pipeline.network import HEAD, base_network, load_network, quiet_transformers
+from training import distill
 from training.calibrate import choose_threshold, error_rates, fit_temperature
 from training.config import TrainConfig
 from training.evaluate import binary_metrics
@@ -128,6 +129,8 @@ class Trainer:
         columns = {"text": list(frame["text"]), "labels": list(frame["y"])}
         if self.cfg.generic.enabled:
             columns["generic"] = generic_targets(frame).tolist()
+        if distill.SOFT in frame:
+            columns[distill.SOFT] = [list(map(float, x)) for x in frame[distill.SOFT]]
         ds = datasets.Dataset.from_dict(columns)
         ds = ds.map(
             lambda b: self.tokenizer(
@@ -150,8 +153,13 @@ class Trainer:
         for batch_idx in _length_batches(rows, self.cfg.train.batch_size, self.rng):
             batch = collate([rows[i] for i in batch_idx])
             labels, generic = batch.pop("labels"), batch.pop("generic", None)
+            soft = batch.pop(distill.SOFT, None)
             logits = self.network(**batch).logits
             loss = self.loss_fn(logits[:, SPAM], labels)
+            if soft is not None:
+                d = self.cfg.distill
+                taught = distill.distill_loss(logits[:, SPAM], soft.float(), d.temperature)
+                loss = (1 - d.weight) * loss + d.weight * taught
             if generic is not None and bool((generic != IGNORE).any()):
                 weight = self.cfg.generic.loss_weight
                 loss = loss + weight * self.generic_loss(logits[:, GENERIC], generic)
@@ -258,6 +266,9 @@ def fit(
     transformers.set_seed(cfg.train.seed)
     torch.set_num_threads(available_cores())
     network, tokenizer, base = build_network(cfg, init_from)
+    if cfg.distill.teacher and distill.SOFT not in train:
+        teacher = distill.load_teacher(cfg.distill.teacher)
+        train = distill.with_soft_targets(train, teacher, SPAM)
     trainer = Trainer(cfg, network, tokenizer)
     history = trainer.fit(train, val)
     logits, y = trainer.logits(list(val["text"])), val["y"].to_numpy()

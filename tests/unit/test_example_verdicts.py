@@ -16,7 +16,7 @@ from pipeline.score import clean_frame
 
 REPO = Path(__file__).resolve().parents[2]
 EXPORT = REPO / "examples" / "instagram_export.jsonl"
-MODEL = REPO / "models" / "default"  # COMMENT_AUDIT_TEST_MODEL points elsewhere
+MODELS = ("default", "student")  # the shipped models; COMMENT_AUDIT_TEST_MODEL replaces default
 
 
 @pytest.fixture(scope="module")
@@ -57,16 +57,20 @@ def test_verdict_logic_on_the_example_export(cleaned):
     check(judge(cleaned, p_spam, lexicon_p_generic(cleaned), 0.5))
 
 
-def test_shipped_model_on_the_example_export(cleaned):
-    """The real two-head model: p_spam and p_generic from one forward pass."""
+@pytest.mark.parametrize("name", MODELS)
+def test_shipped_model_on_the_example_export(cleaned, name):
+    """The real two-head models: p_spam and p_generic from one forward pass."""
     from pipeline.model import Classifier, ModelError
 
+    path = REPO / "models" / name
+    if name == "default":
+        path = Path(os.environ.get("COMMENT_AUDIT_TEST_MODEL", path))
     try:
-        model = Classifier.from_pretrained(os.environ.get("COMMENT_AUDIT_TEST_MODEL", MODEL))
+        model = Classifier.from_pretrained(path)
     except ModelError as e:
-        pytest.skip(f"models/default does not load here: {e}")
+        pytest.skip(f"{path} does not load here: {e}")
     if "p_generic" not in model.manifest["heads"]:
-        pytest.skip("models/default has no p_generic head yet")
+        pytest.skip(f"{path} has no p_generic head yet")
     heads = model.score_clean(cleaned["clean_text"].tolist())
     check(judge(cleaned, heads["p_spam"], heads["p_generic"], model.threshold))
 

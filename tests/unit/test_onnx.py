@@ -120,3 +120,21 @@ def test_cli_export_then_score_on_both_backends(model_dir, tmp_path):
     np.testing.assert_allclose(scores["onnx"], scores["torch"], atol=0.05)  # int8 vs fp32
     bad = invoke("score", src, "-o", tmp_path / "x.parquet", "--engine", "spark")
     assert bad.exit_code == 2 and "choose local or ray" in bad.output
+
+
+def test_student_exports_with_only_its_layers(make_config, toy_frame, tmp_path):
+    from training.export import export_artifact
+    from training.fit import fit
+    from training.train import training_fields
+
+    cfg = make_config(overrides=["model.layers=[1]"])
+    train, val = (
+        toy_frame[toy_frame["group"] != "post:0"],
+        toy_frame[toy_frame["group"] == "post:0"],
+    )
+    fitted = fit(cfg, train, val)
+    manifest = {**fitted.manifest, **training_fields(cfg, {"files": []}, 36, 12)}
+    student = export_artifact(tmp_path / "student", fitted.network, fitted.tokenizer, manifest)
+    onnx = OnnxClassifier.from_pretrained(student, precision="fp32")
+    expected = Classifier.from_pretrained(student).logits_clean(TEXTS)
+    np.testing.assert_allclose(onnx.logits_clean(TEXTS), expected, atol=1e-4)

@@ -45,7 +45,7 @@ def labelled_csv(tmp_path: Path, toy_frame: pd.DataFrame) -> Path:
 # --- config -------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["train", "finetune", "smoke"])
+@pytest.mark.parametrize("name", ["train", "finetune", "smoke", "student"])
 def test_shipped_configs_load(name):
     cfg = load_train_config(REPO / "configs" / f"{name}.toml")
     assert cfg.model.kind in ("lora", "full")
