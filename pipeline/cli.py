@@ -158,7 +158,10 @@ def score(
     resume: Annotated[
         bool, typer.Option(help="Continue a killed run from its last checkpoint.")
     ] = False,
-    batch_size: Annotated[int, typer.Option(help="Comments per forward pass.")] = 64,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(help="Comments per forward pass (default: the backend's best, 64 or 16)."),
+    ] = None,
     chunk_size: Annotated[
         int, typer.Option(help="Rows read, scored and checkpointed at a time.")
     ] = 20_000,

@@ -199,10 +199,15 @@ class Classifier:
             return self.network(**batch).logits.float().numpy()
 
     def score_clean(
-        self, model_texts: Sequence[str], batch_size: int = 64
+        self, model_texts: Sequence[str], batch_size: int | None = None
     ) -> dict[str, np.ndarray]:
-        """Calibrated head probabilities ({"p_spam": ...}) for already-cleaned text."""
-        logits = self.logits_clean(model_texts, batch_size)
+        """Calibrated head probabilities ({"p_spam": ...}) for already-cleaned text.
+
+        `batch_size` None: the backend's own best (64 for torch, 16 for ONNX Runtime)."""
+        if batch_size is None:
+            logits = self.logits_clean(model_texts)
+        else:
+            logits = self.logits_clean(model_texts, batch_size)
         default_t = float(self.manifest["calibration"]["temperature"])
         scores = {}
         for name, head in self.manifest["heads"].items():

@@ -34,17 +34,19 @@ class Scorer(Protocol):
     threshold: float
     manifest: dict
 
-    def score_clean(self, texts: list[str]) -> dict[str, np.ndarray]: ...
+    def score_clean(
+        self, texts: list[str], batch_size: int | None = None
+    ) -> dict[str, np.ndarray]: ...
 
 
 @dataclass(frozen=True)
 class ScoreConfig:
     chunk_size: int = 20_000
-    batch_size: int = 64
+    batch_size: int | None = None  # None: the backend's best (64 torch, 16 ONNX Runtime)
     signals: signals.SignalsConfig = dataclasses.field(default_factory=signals.SignalsConfig)
 
     def __post_init__(self) -> None:
-        if self.chunk_size < 1 or self.batch_size < 1:
+        if self.chunk_size < 1 or (self.batch_size is not None and self.batch_size < 1):
             raise ValueError("score.chunk_size and score.batch_size must be >= 1")
 
 
@@ -77,7 +79,8 @@ def key_digests(keys: pd.Series) -> np.ndarray:
 class KeyCache:
     """dedup key -> head scores, so a repeated comment never costs a second forward pass."""
 
-    def __init__(self) -> None:
+    def __init__(self, batch_size: int | None = None) -> None:
+        self.batch_size = batch_size
         self.scores: dict[int, tuple[float, ...]] = {}
         self.heads: list[str] = ["p_spam"]
         self.texts_scored = 0
@@ -88,7 +91,7 @@ class KeyCache:
         new &= np.fromiter((d not in self.scores for d in digests.tolist()), bool, len(digests))
         if not new.any():
             return
-        heads = scorer.score_clean(frame["clean_text"][new].tolist())
+        heads = scorer.score_clean(frame["clean_text"][new].tolist(), self.batch_size)
         self.heads = list(heads)
         self.texts_scored += int(new.sum())
         rows = _rows([heads[h] for h in self.heads])
@@ -177,9 +180,10 @@ def score_chunks(
     done: int,
     summary: ScoreSummary,
     on_rows: Callable[[int], None] = lambda n: None,
+    batch_size: int | None = None,
 ) -> None:
     """Score every chunk after the first `done`, committing each as a part."""
-    cache = KeyCache()
+    cache = KeyCache(batch_size)
     for path in checkpoint.parts()[:done]:
         # Every head the part holds (p_spam, p_generic, ...), so a resumed run keeps them all.
         heads = [c for c in pq.read_schema(path).names if c.startswith("p_")]
@@ -262,7 +266,7 @@ def score_file(
         input_path, mapping=mapping, chunk_size=config.chunk_size, rejects=rejects
     )
     chunks = map(transform, chunks) if transform is not None else chunks
-    score_chunks(chunks, scorer, checkpoint, done, summary, on_rows)
+    score_chunks(chunks, scorer, checkpoint, done, summary, on_rows, config.batch_size)
     memory.trim()  # the dedup cache is gone; don't stack the signals' peak on its memory
     finish(checkpoint, output, config.signals)
     checkpoint.remove()

@@ -37,10 +37,12 @@ class CountingScorer:
         self.manifest = classifier.manifest
         self.texts = 0
         self.calls = 0
+        self.batch_sizes: set[int | None] = set()
         self.fail_on_call = fail_on_call
 
-    def score_clean(self, texts, batch_size: int = 64):
+    def score_clean(self, texts, batch_size: int | None = None):
         self.calls += 1
+        self.batch_sizes.add(batch_size)
         if self.calls == self.fail_on_call:
             raise KeyboardInterrupt("simulated crash")
         self.texts += len(texts)
@@ -87,6 +89,15 @@ def test_every_row_is_scored_or_rejected(tmp_path, classifier):
     for column in ("clean_text", "dedup_key", "reasons", "cluster_size", "cluster_posts"):
         assert column in out.columns
     assert not (tmp_path / "out.parquet.parts").exists()
+
+
+@pytest.mark.parametrize("batch_size", [None, 3])
+def test_batch_size_reaches_the_model(tmp_path, classifier, batch_size):
+    src = export(tmp_path / "in.jsonl", 40)
+    scorer = CountingScorer(classifier)
+    config = ScoreConfig(chunk_size=10, batch_size=batch_size)
+    score_file(src, tmp_path / "out.parquet", scorer, config=config)
+    assert scorer.batch_sizes == {batch_size}  # None: the backend picks its own best
 
 
 def test_ten_thousand_copies_cost_one_forward_pass(tmp_path, classifier):
