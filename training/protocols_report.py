@@ -171,7 +171,11 @@ def targets_section(results: dict) -> str:
         if lo is not None and full is not None:
             check(f"{p}: full F1 - LoRA F1 <= 0.01", full - lo, full - lo <= 0.01)
         if lo is not None and student is not None:  # offered only if this holds (speed issue)
-            check(f"{p}: student F1 - LoRA F1 >= -0.01", student - lo, student - lo >= -0.01)
+            # One seed is one draw; the offer rests on the mean over seeds (compare_student).
+            label = (
+                f"{p}: student F1 - LoRA F1 >= -0.01 (this seed; over seeds: docs/benchmarks.md)"
+            )
+            check(label, student - lo, student - lo >= -0.01)
         if (p, "lora") in mean:
             ece = mean[(p, "lora")]["ece"][0]
             check(f"{p}: LoRA mean ECE <= 0.05", ece, ece <= 0.05)
