@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from pipeline.aggregate import ErrorRates, corrected_prevalence, wilson_interval
+from pipeline.aggregate import ErrorRates, corrected_prevalence, group_stats, wilson_interval
 from training.calibrate import error_rates
 from training.fit import PREVALENCE_THRESHOLD
 
@@ -92,6 +93,33 @@ def _owner_row(owner: str, part: pd.DataFrame, fold: dict, p_by_key: dict, folds
         "error": est.estimate - truth,
         "covered": bool(est.lo <= truth <= est.hi),
     }
+
+
+def shipped_table(rows: pd.DataFrame, classifier: Any, min_labelled: int = 50) -> pd.DataFrame:
+    """The issue's check taken literally: `classifier` scores every comment (labels unused),
+    the report's own per-owner numbers (pipeline.aggregate.group_stats with the manifest's
+    rates) set against the labelled spam share. Optimistic for a model trained on these
+    owners: out_of_fold (owner_table) is the honest check."""
+    heads = classifier.score_clean(rows["clean_text"].tolist())
+    scored = rows.assign(p_spam=heads["p_spam"])
+    scored["pred_label"] = np.where(scored["p_spam"] >= classifier.threshold, "spam", "genuine")
+    rates = ErrorRates.from_manifest(classifier.manifest)
+    stats = group_stats(scored, by="owner", rates=rates).set_index("post_owner")
+    truth = rows.groupby("post_owner")["label"].agg(lambda x: (x == "spam").mean())
+    n = rows.groupby("post_owner").size()
+    stats = stats.loc[stats.index.intersection(n[n >= min_labelled].index)]
+    table = pd.DataFrame({"owner": stats.index, "n": stats["n"].to_numpy()})
+    table["flagged_share"] = stats["flagged_share"].to_numpy()
+    for col in ("corrected", "corrected_lo", "corrected_hi"):
+        table[col] = stats[
+            col.replace("corrected", "corrected_share") if col == "corrected" else col
+        ].to_numpy()
+    table["truth"] = truth.reindex(stats.index).to_numpy()
+    table["error"] = table["corrected"] - table["truth"]
+    table["covered"] = (table["corrected_lo"] <= table["truth"]) & (
+        table["truth"] <= table["corrected_hi"]
+    )
+    return table
 
 
 def verdict(table: pd.DataFrame, max_error: float = 0.05, min_coverage: float = 0.90) -> str:

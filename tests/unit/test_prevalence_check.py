@@ -51,3 +51,32 @@ def test_rates_of_a_fold_leave_its_own_predictions_out():
 def test_missing_cache_says_how_to_make_it(tmp_path):
     with pytest.raises(FileNotFoundError, match="evaluate_protocols"):
         load_folds(tmp_path)
+
+
+class Oracle:
+    """A classifier that knows the answer (p_spam 1 for spam), with perfect error rates."""
+
+    threshold = 0.5
+    manifest = {"error_rates": {"sensitivity": 1.0, "specificity": 1.0, "n_pos": 500,
+                                "n_neg": 500}}  # fmt: skip
+
+    def __init__(self, spam: set[str]) -> None:
+        self.spam = spam
+
+    def score_clean(self, texts):
+        return {"p_spam": np.array([float(t in self.spam) for t in texts])}
+
+
+def test_shipped_table_uses_the_reports_numbers_per_owner():
+    from training.prevalence import shipped_table
+
+    owners = ["a"] * 60 + ["b"] * 80 + ["c"] * 10  # c is too small to be checked
+    labels = ["spam"] * 15 + ["genuine"] * 45 + ["spam"] * 40 + ["genuine"] * 40 + ["spam"] * 10
+    texts = [f"text {i}" for i in range(len(owners))]
+    rows = pd.DataFrame({"post_owner": owners, "clean_text": texts, "label": labels})
+    spam = {t for t, lab in zip(texts, labels, strict=True) if lab == "spam"}
+    table = shipped_table(rows, Oracle(spam), min_labelled=50)
+    assert list(table["owner"]) == ["a", "b"]
+    assert table["truth"].tolist() == pytest.approx([0.25, 0.5])
+    assert table["corrected"].tolist() == pytest.approx([0.25, 0.5])
+    assert table["covered"].all()
