@@ -196,6 +196,7 @@ def score_chunks(
         else:
             cache.fill(frame, scorer)
             checkpoint.commit(index, cache.apply(frame, scorer.threshold))
+            memory.trim(collect=False)  # the chunk's freed activations (pipeline.memory)
         on_rows(len(chunk))
     summary.texts_scored = cache.texts_scored
     summary.distinct_keys = len(cache.scores)
