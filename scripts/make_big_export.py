@@ -15,12 +15,10 @@ import argparse
 import csv
 import random
 import re
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "scripts"))
 
 from bench_clean import load_comments  # noqa: E402
 
