@@ -75,8 +75,11 @@ def model_rate(model: Path, backend: str, texts: list[str]) -> tuple[float, np.n
     return rate, scores["p_spam"]
 
 
-def model_rates(model: Path, texts: list[str]) -> tuple[dict[str, float], list[str]]:
-    """Model-only rates of torch fp32 and of each faster path here, with its agreement line."""
+def model_rates(
+    model: Path, texts: list[str], student: Path | None = None
+) -> tuple[dict[str, float], list[str]]:
+    """Model-only rates of torch fp32 and of each faster path here, with its agreement line;
+    with `student`, its rate on the default backend and its agreement with the model."""
     rate, reference = model_rate(model, "torch", texts)
     rates, lines = {"ours, torch fp32": rate}, []
     threshold = read_manifest(model)["threshold"]
@@ -84,6 +87,10 @@ def model_rates(model: Path, texts: list[str]) -> tuple[dict[str, float], list[s
         if backend != "torch-bf16" or native_bf16():
             rates[name], p_spam = model_rate(model, backend, texts)
             lines.append(agreement(name, p_spam, reference, threshold))
+    if student is not None:
+        name = f"student `{student.name}`, {default_backend()}"
+        rates[name], p_spam = model_rate(student, default_backend(), texts)
+        lines.append(agreement("student", p_spam, reference, 0.5))
     return rates, lines
 
 
@@ -156,13 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"machine: {machine()}", flush=True)
     texts = sorted({c.text for c in clean_many(load_comments(args.datasets))} - {""})
     naive = naive_rate(args.model, texts)
-    rates, agreements = model_rates(args.model, texts)
-    if args.student:
-        rates[f"student `{args.student.name}`, {default_backend()}"], p_student = model_rate(
-            args.student, default_backend(), texts
-        )
-        reference = model_rate(args.model, "torch", texts)[1]
-        agreements.append(agreement("student", p_student, reference, 0.5))
+    rates, agreements = model_rates(args.model, texts, args.student)
     e2e = None
     if not args.skip_e2e:
         export = args.export or Path(tempfile.mkdtemp(prefix="bench-")) / "big.csv"

@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def mean_f1(runs: Path, protocol: str, model: str, seed: int) -> float | None:
-    """Mean F1 over the cached folds of one (protocol, model, seed); None if not all run."""
+    """Mean F1 over the cached folds of one (protocol, model, seed); None if none is cached."""
     cfg = load_train_config(REPO / "configs" / "train.toml", [f"train.seed={seed}", *MODELS[model]])
     folds = sorted((runs / config_key(cfg) / protocol / model).glob("*.json"))
     if not folds:

@@ -267,7 +267,7 @@ def fit(
     torch.set_num_threads(available_cores())
     network, tokenizer, base = build_network(cfg, init_from)
     if cfg.distill.teacher and distill.SOFT not in train:
-        teacher = distill.load_teacher(cfg.distill.teacher)
+        teacher = Classifier.from_pretrained(cfg.distill.teacher)  # fp32: exact targets
         train = distill.with_soft_targets(train, teacher, SPAM)
     trainer = Trainer(cfg, network, tokenizer)
     history = trainer.fit(train, val)

@@ -105,20 +105,15 @@ def shipped_table(rows: pd.DataFrame, classifier: Any, min_labelled: int = 50) -
     scored["pred_label"] = np.where(scored["p_spam"] >= classifier.threshold, "spam", "genuine")
     rates = ErrorRates.from_manifest(classifier.manifest)
     stats = group_stats(scored, by="owner", rates=rates).set_index("post_owner")
-    truth = rows.groupby("post_owner")["label"].agg(lambda x: (x == "spam").mean())
     n = rows.groupby("post_owner").size()
-    stats = stats.loc[stats.index.intersection(n[n >= min_labelled].index)]
-    table = pd.DataFrame({"owner": stats.index, "n": stats["n"].to_numpy()})
-    table["flagged_share"] = stats["flagged_share"].to_numpy()
-    for col in ("corrected", "corrected_lo", "corrected_hi"):
-        table[col] = stats[
-            col.replace("corrected", "corrected_share") if col == "corrected" else col
-        ].to_numpy()
-    table["truth"] = truth.reindex(stats.index).to_numpy()
+    checked = stats.index.intersection(n[n >= min_labelled].index)
+    columns = ["n", "flagged_share", "corrected_share", "corrected_lo", "corrected_hi"]
+    table = stats.loc[checked, columns].rename(columns={"corrected_share": "corrected"})
+    table = table.rename_axis("owner").reset_index()
+    is_spam = rows["label"].eq("spam").groupby(rows["post_owner"]).mean()
+    table["truth"] = is_spam.reindex(table["owner"]).to_numpy()
     table["error"] = table["corrected"] - table["truth"]
-    table["covered"] = (table["corrected_lo"] <= table["truth"]) & (
-        table["truth"] <= table["corrected_hi"]
-    )
+    table["covered"] = table["truth"].between(table["corrected_lo"], table["corrected_hi"])
     return table
 
 
