@@ -124,6 +124,9 @@ def read_chunks(
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
     sink = rejects if rejects is not None else RejectSink()
+    # Held by the frame: a generator left open until interpreter exit is closed after module
+    # globals are gone, and `except None` would raise a TypeError of its own.
+    read_errors = READ_ERRORS
     with ExitStack() as stack:
         source = open_source(path, stack)
         header, items = iter_records(source)
@@ -132,7 +135,7 @@ def read_chunks(
             chunker.plan_for(header)
         try:
             yield from chunker.chunks(items, chunk_size, sink)
-        except READ_ERRORS as e:  # a truncated or corrupt gzip stream, a disk error mid-file
+        except read_errors as e:  # a truncated or corrupt gzip stream, a disk error mid-file
             message = f"cannot read past record {chunker.seen} (truncated or corrupt?): {e}"
             raise InputError(source.name, message, line=chunker.line) from e
     if rejects is None and sink.count:

@@ -140,12 +140,22 @@ def _csv_rows(reader, header: list[str], name: str, delimiter: str) -> Iterator[
             if len(row) > width and not any(row[width:]):
                 row = row[:width]  # spreadsheet exports pad rows with empty cells
             if len(row) != width:
-                reason = f"expected {width} fields, got {len(row)}"
-                yield Reject(name, start, None, reason, delimiter.join(row))
+                field, reason = _ragged(header, row)
+                yield Reject(name, start, field, reason, delimiter.join(row))
             else:
                 yield Record(start, dict(zip(header, row, strict=True)))
     except csv.Error as e:
         raise InputError(name, f"unreadable CSV: {e}", line=reader.line_num + 1) from e
+
+
+def _ragged(header: list[str], row: list[str]) -> tuple[str, str]:
+    """(field, reason) for a CSV row whose width is not the header's: the first column the
+    row lacks, or the first cell past the header, so a user can find where it went wrong."""
+    width, got = len(header), len(row)
+    if got < width:
+        missing = header[got:]
+        return missing[0], f"expected {width} fields, got {got}; missing {', '.join(missing)}"
+    return f"column {width + 1}", f"expected {width} fields, got {got}; cells past the header"
 
 
 def _jsonl(source: Source) -> Iterator[Item]:

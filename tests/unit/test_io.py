@@ -230,9 +230,9 @@ def test_unclosed_quote_swallows_lines_like_the_csv_module():
 def test_ragged_rows_are_rejected_with_line_and_reason():
     df, sink = read_all(FIX / "ragged.csv")
     assert df["comment_id"].tolist() == ["r1", "r4", "r5"]  # trailing empty cells are padding
-    assert [(r.line, r.reason) for r in sink.rejects] == [
-        (3, "expected 3 fields, got 5"),
-        (4, "expected 3 fields, got 2"),
+    assert [(r.line, r.field, r.reason) for r in sink.rejects] == [
+        (3, "column 4", "expected 3 fields, got 5; cells past the header"),
+        (4, "text", "expected 3 fields, got 2; missing text"),
     ]
     assert sink.rejects[0].raw == "r2,bob_fake,too,many,fields"
 
@@ -475,8 +475,8 @@ def test_reject_sink_writes_jsonl_and_csv(tmp_path):
     assert lines[0] == {
         "file": str(FIX / "ragged.csv"),
         "line": 3,
-        "field": None,
-        "reason": "expected 3 fields, got 5",
+        "field": "column 4",
+        "reason": "expected 3 fields, got 5; cells past the header",
         "raw": "r2,bob_fake,too,many,fields",
     }
     sink.write(tmp_path / "r.csv")

@@ -155,3 +155,26 @@ def test_kill_9_then_resume_gives_identical_output(tmp_path, tiny_model_dir):
     done = subprocess.run([*args, "-o", str(target), "--resume"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert target.read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+
+
+def test_repeat_cache_cleans_a_recurring_text_once_and_changes_nothing(monkeypatch):
+    from pipeline import clean as cleaning
+    from pipeline.score import RepeatCache
+
+    cleaned: list[str] = []
+    real = cleaning.clean_many
+
+    def counting(texts, *args, **kwargs):
+        cleaned.extend(texts)
+        return real(texts, *args, **kwargs)
+
+    monkeypatch.setattr(cleaning, "clean_many", counting)
+    cache = RepeatCache(capacity=2)
+    chunks = [["bot text", "bot text", "one-off a", None], ["bot text", "one-off b", pd.NA]]
+    results = [cache.clean_many(chunk) for chunk in chunks]
+    assert results == [real(chunk) for chunk in chunks]  # exactly what plain cleaning gives
+    # The repeat is cleaned once; one-offs are cleaned, never kept; missing text never cleaned.
+    assert cleaned == ["bot text", "one-off a", "one-off b"]
+    assert list(cache.items) == ["bot text"]
+    cache.clean_many(["x", "x", "y", "y", "z", "z"])
+    assert list(cache.items) == ["y", "z"]  # over capacity, the least recently used went

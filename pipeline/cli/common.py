@@ -1,0 +1,109 @@
+"""What every command shares: the Typer app, option types, error handling and rejects."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from pipeline import io
+from pipeline.config import ConfigError
+from pipeline.progress import STDERR
+
+app = typer.Typer(
+    help="Find bot and spam comments in comment exports and measure how much engagement is fake.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="markdown",
+)
+
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "default"
+
+MapOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--map", help="Column mapping for unknown schemas: `text=CONTENT,post_id=videoId`."
+    ),
+]
+RejectsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        help="Where unreadable rows go, with their reason (default: OUTPUT.rejects.jsonl)."
+    ),
+]
+ModelOpt = Annotated[
+    Path,
+    typer.Option("--model", "-m", help="Model directory.", envvar="COMMENT_AUDIT_MODEL"),
+]
+ProgressOpt = Annotated[bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")]
+BackendOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="Inference backend: `torch` (fp32, exactly the training-time scores),"
+        " `torch-bf16` (bfloat16; CPUs with AMX or AVX-512 BF16 only) or `onnx` (int8 ONNX"
+        " Runtime, exported to MODEL/onnx/ on first use). Default: the fastest here, torch-bf16"
+        " on AMX CPUs, else onnx when onnxruntime is installed, else torch."
+    ),
+]
+PseudonymizeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--pseudonymize",
+        help="Replace commenters' handles (author column, @mentions) with keyed pseudonyms"
+        " in every output; the key comes from $COMMENT_AUDIT_PSEUDONYM_KEY or"
+        " --pseudonym-key-file.",
+    ),
+]
+KeyFileOpt = Annotated[
+    Path | None, typer.Option(help="File holding the secret pseudonym key (see --pseudonymize).")
+]
+
+
+def user_errors(func: Callable) -> Callable:
+    """Known bad input becomes one clear line on stderr and exit code 2, never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except (io.InputError, ConfigError, FileExistsError, *_model_errors()) as e:
+            # escape: the message quotes untrusted input; soft_wrap: one greppable line.
+            STDERR.print("[red]error:[/red]", escape(str(e)), highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper
+
+
+def _pseudonymizer(enabled: bool, key_file: Path | None):
+    """The per-chunk transform for --pseudonymize (None without it); refuses a missing key."""
+    if not enabled:
+        return None
+    from pipeline.privacy import Pseudonymizer, load_key
+
+    return Pseudonymizer(load_key(key_file))
+
+
+def _model_errors() -> tuple[type[Exception], ...]:
+    try:
+        from pipeline.model import ModelError
+    except ImportError:
+        return ()
+    return (ModelError,)
+
+
+def rejects_path(output: Path, given: Path | None) -> Path:
+    stem = output.name.split(".")[0]
+    return given or output.with_name(f"{stem}.rejects.jsonl")
+
+
+def report_rejects(sink: io.RejectSink, path: Path, redact: bool = False) -> None:
+    if redact:  # a raw record holds real handles; file, line and reason still find it
+        sink.rejects = [replace(r, raw="(withheld: --pseudonymize)") for r in sink.rejects]
+    sink.write(path)
+    if sink.count:
+        STDERR.print(f"{sink.count:,} row(s) rejected, reasons in {path}", highlight=False)

@@ -1,0 +1,74 @@
+"""Commands that make and measure models: `train` and `evaluate`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline import io
+from pipeline.cli.common import DEFAULT_MODEL, STDERR, MapOpt, ModelOpt, app, user_errors
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@user_errors
+def train(
+    ctx: typer.Context,
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="New model directory (never overwritten).")
+    ],
+    config: Annotated[Path, typer.Option(help="Training config (TOML).")] = Path(
+        "configs/train.toml"
+    ),
+    data: Annotated[
+        list[Path] | None, typer.Option(help="Labelled file(s); default: the config's.")
+    ] = None,
+    from_model: Annotated[
+        Path | None, typer.Option("--from", help="Continue from this model.")
+    ] = None,
+    reference: Annotated[
+        list[Path] | None, typer.Option(help="Extra held-out labelled file(s).")
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Promote even if worse than --from.")] = False,
+) -> None:
+    """Fine-tune a classifier; with `--from`, continue from a model on new labelled samples.
+
+    Dotted overrides change the config: `--train.lr=3e-5 --train.epochs=2`.
+
+    Example:
+    `comment-audit train --config configs/finetune.toml --data new.csv
+    --from models/default -o models/mine`
+    """
+    from pipeline.config import split_overrides
+    from training.config import load_train_config
+    from training.train import PromotionRefused, run_training
+
+    cfg = load_train_config(config, split_overrides(ctx.args))
+    try:
+        model = run_training(cfg, data or (), output, from_model, force, reference or ())
+    except PromotionRefused as e:
+        STDERR.print(f"[red]not promoted:[/red] {e}", highlight=False)
+        raise typer.Exit(1) from None
+    STDERR.print(f"model written to {output} (threshold {model.threshold:.3f})", highlight=False)
+
+
+@app.command()
+@user_errors
+def evaluate(
+    data: Annotated[list[Path], typer.Option(help="Labelled file(s) to evaluate on.")],
+    model: ModelOpt = DEFAULT_MODEL,
+    map: MapOpt = None,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write JSON (+ .svg plot).")
+    ] = None,
+) -> None:
+    """Precision, recall, F1, MCC, ROC-AUC, PR-AUC, calibration and per-group metrics.
+
+    Example: `comment-audit evaluate --model models/default --data labelled.csv -o eval/result.json`
+    """
+    from training.evaluate import evaluate as run_evaluate
+    from training.evaluate import to_markdown
+
+    result = run_evaluate(model, data, io.parse_mapping(map), output)
+    typer.echo(to_markdown(result))

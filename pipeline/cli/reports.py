@@ -1,0 +1,138 @@
+"""Commands that turn scores into findings: `report` and `audit`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from pipeline import io
+from pipeline.cli.common import (
+    DEFAULT_MODEL,
+    STDERR,
+    BackendOpt,
+    KeyFileOpt,
+    MapOpt,
+    ModelOpt,
+    ProgressOpt,
+    PseudonymizeOpt,
+    _pseudonymizer,
+    app,
+    user_errors,
+)
+from pipeline.cli.scoring import score
+from pipeline.config import ConfigError
+from pipeline.locking import exclusive
+
+ByOpt = Annotated[
+    list[str] | None,
+    typer.Option("--by", help="Group by post, owner and/or author (repeat the option)."),
+]
+
+
+def _read_scored(path: Path):
+    import pandas as pd
+
+    if path.is_dir() or path.suffix == ".parquet":  # a directory: `score --engine ray` parts
+        return pd.read_parquet(path)
+    frames = list(io.read_chunks(path))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _groupings(by: list[str] | None) -> tuple[str, ...]:
+    chosen = tuple(by or ("post", "owner", "author"))
+    if bad := [b for b in chosen if b not in ("post", "owner", "author")]:
+        raise ConfigError(f"--by {', '.join(bad)}: choose from post, owner, author")
+    return chosen
+
+
+@app.command()
+@user_errors
+def report(
+    scored: Annotated[
+        Path,
+        typer.Argument(help="Output of `comment-audit score` (a file, or the Ray directory)."),
+    ],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Report directory.")],
+    by: ByOpt = None,
+    model: ModelOpt = DEFAULT_MODEL,
+    title: Annotated[str, typer.Option(help="Report title.")] = "Comment audit",
+    pseudonymize: PseudonymizeOpt = False,
+    pseudonym_key_file: KeyFileOpt = None,
+) -> None:
+    """Fake share per post, creator or commenter with 95% intervals, as HTML, JSON and CSV.
+
+    The model's measured error rates (from its manifest) correct the flagged share.
+
+    Example: `comment-audit report out/scored.parquet --by owner -o out/report`
+    """
+    from pipeline.artifact import read_manifest
+    from pipeline.report import build_report
+
+    transform = _pseudonymizer(pseudonymize, pseudonym_key_file)
+    frame = _read_scored(scored)
+    frame = transform(frame) if transform is not None else frame
+    with exclusive(output):
+        paths = build_report(frame, output, _groupings(by), read_manifest(model), title)
+    STDERR.print(f"report written to {paths.html}", highlight=False)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@user_errors
+def audit(
+    ctx: typer.Context,
+    input: Annotated[Path, typer.Argument(help="Export with the campaign posts and others.")],
+    campaign: Annotated[Path, typer.Option(help="Campaign file (TOML): creators and their posts.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Audit directory.")],
+    config: Annotated[Path, typer.Option(help="Verdict bands (TOML).")] = Path(
+        "configs/audit.toml"
+    ),
+    model: ModelOpt = DEFAULT_MODEL,
+    map: MapOpt = None,
+    resume: Annotated[bool, typer.Option(help="Continue a killed scoring run.")] = False,
+    progress: ProgressOpt = True,
+    backend: BackendOpt = None,
+    pseudonymize: PseudonymizeOpt = False,
+    pseudonym_key_file: KeyFileOpt = None,
+) -> None:
+    """Brand audit: score the export, compare campaign posts with each creator's other posts,
+    and give a verdict band per creator with the evidence.
+
+    Dotted overrides change the audit config: `--min_comments=50`.
+
+    Example: `comment-audit audit examples/instagram_export.jsonl
+    --campaign examples/campaign.toml -o out/demo`
+    """
+    from pipeline.audit import load_audit_config, load_campaign, run_audit
+    from pipeline.config import split_overrides
+    from pipeline.report import build_report
+    from pipeline.report.summary import error_rates
+
+    plan = load_campaign(campaign)
+    settings = load_audit_config(config if config.exists() else None, split_overrides(ctx.args))
+    scored_path = output / "scored.parquet"
+    output.mkdir(parents=True, exist_ok=True)
+    ctx.with_resource(exclusive(output))  # held until the audit ends, scoring and report
+    ctx.invoke(
+        score,
+        input=input,
+        output=scored_path,
+        model=model,
+        map=map,
+        rejects=output / "rejects.jsonl",
+        resume=resume,
+        progress=progress,
+        backend=backend,
+        pseudonymize=pseudonymize,
+        pseudonym_key_file=pseudonym_key_file,
+    )
+    from pipeline.artifact import read_manifest
+
+    manifest = read_manifest(model)
+    scored = _read_scored(scored_path)
+    result = run_audit(scored, plan, settings, error_rates(manifest))
+    paths = build_report(scored, output, manifest=manifest, title=plan.campaign.name, audit=result)
+    for verdict in result.creators:
+        STDERR.print(f"{verdict.handle}: {verdict.verdict}", highlight=False, markup=False)
+    STDERR.print(f"audit report written to {paths.html}", highlight=False)
