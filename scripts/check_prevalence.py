@@ -1,6 +1,6 @@
 """Per ScamSpot owner: corrected fake-share estimate vs the labelled spam share, out of fold.
 
-    .venv/bin/python scripts/check_prevalence.py [--cache DIR_OF_FOLD_JSONS]
+    .venv/bin/python scripts/check_prevalence.py [--seed 14 | --cache DIR_OF_FOLD_JSONS]
     .venv/bin/python scripts/check_prevalence.py --model models/default   # in-sample
 
 Prints a markdown table and a PASS/FAIL line (issue: within 5 points for every owner with
@@ -21,26 +21,29 @@ import pandas as pd
 
 from pipeline.io import read_chunks
 from pipeline.score import clean_frame
+from training.config import load_train_config
 from training.prevalence import load_folds, owner_table, shipped_table, verdict
+from training.protocols import MODELS, config_key
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "datasets" / "scamspot-instagram" / "comments.jsonl"
 
 
-def newest_cache() -> Path:
-    caches = sorted(
-        REPO.glob("runs/protocols/*/scamspot_grouped/lora"), key=lambda p: p.stat().st_mtime
-    )
-    if not caches:
-        raise SystemExit(
-            "no protocol results under runs/protocols; run scripts/evaluate_protocols.py"
-        )
-    return caches[-1]
+def recipe_cache(seed: int | None) -> Path:
+    """The fold cache of the shipped LoRA recipe (configs/train.toml), at `seed` if given:
+    the protocol folds, and so this check, change with the training seed."""
+    overrides = [*MODELS["lora"], *([f"train.seed={seed}"] if seed is not None else [])]
+    cfg = load_train_config(REPO / "configs" / "train.toml", overrides)
+    cache = REPO / "runs" / "protocols" / config_key(cfg) / "scamspot_grouped" / "lora"
+    if not cache.is_dir():
+        raise SystemExit(f"no protocol results in {cache}; run scripts/evaluate_protocols.py")
+    return cache
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--cache", type=Path, default=None)
+    parser.add_argument("--cache", type=Path, default=None, help="a fold cache directory")
+    parser.add_argument("--seed", type=int, help="the recipe's cache at this training seed")
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--min-labelled", type=int, default=50)
     parser.add_argument("--model", type=Path, help="score with this model (in-sample check)")
@@ -53,7 +56,9 @@ def main() -> None:
         table = shipped_table(labelled, load_classifier(args.model, "torch"), args.min_labelled)
         print(f"IN-SAMPLE: {args.model} was trained on most of these owners' comments")
     else:
-        table = owner_table(labelled, load_folds(args.cache or newest_cache()), args.min_labelled)
+        table = owner_table(
+            labelled, load_folds(args.cache or recipe_cache(args.seed)), args.min_labelled
+        )
     print(table.round(3).to_markdown(index=False))
     print(verdict(table))
 
