@@ -17,7 +17,8 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-STDERR = Console(stderr=True)
+# soft_wrap: a message naming a file stays on one line (greppable, copyable) at any width.
+STDERR = Console(stderr=True, soft_wrap=True)
 
 
 def estimate_rows(path: str | Path) -> int | None:
