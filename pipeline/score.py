@@ -304,7 +304,12 @@ def score_file(
         input_path, mapping=mapping, chunk_size=config.chunk_size, rejects=rejects
     )
     chunks = map(transform, chunks) if transform is not None else chunks
-    score_chunks(chunks, scorer, checkpoint, done, summary, on_rows, config.batch_size)
+    try:
+        score_chunks(chunks, scorer, checkpoint, done, summary, on_rows, config.batch_size)
+    except io.InputError:
+        # Unusable input: its parts could never be resumed (a fixed file is another input).
+        checkpoint.remove()
+        raise
     memory.trim()  # the dedup cache is gone; don't stack the signals' peak on its memory
     finish(checkpoint, output, config.signals)
     checkpoint.remove()

@@ -138,6 +138,15 @@ def test_checkpoint_of_another_input_is_not_reused(tmp_path, classifier):
     assert summary.resumed_chunks == 0 and summary.rows_in == 100
 
 
+def test_unusable_input_leaves_no_checkpoint_behind(tmp_path, classifier):
+    src = tmp_path / "no_text.csv"
+    src.write_text("id,body\n1,hi\n")
+    out = tmp_path / "out.parquet"
+    with pytest.raises(io.InputError, match="no text column"):
+        score_file(src, out, classifier)
+    assert list(tmp_path.iterdir()) == [src]  # no out.parquet.parts/ to trip over
+
+
 def test_kill_9_then_resume_gives_identical_output(tmp_path, tiny_model_dir):
     src = export(tmp_path / "in.jsonl", 6_000)
     args = [sys.executable, "-m", "pipeline", "score", str(src), "--model", str(tiny_model_dir)]
