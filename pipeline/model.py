@@ -173,8 +173,10 @@ class Classifier:
         )
         ids = enc["input_ids"]
         out = np.zeros((len(ids), n_out), dtype=np.float32)
-        # Similar lengths in one batch keep padding (wasted compute) small.
-        order = np.argsort([len(x) for x in ids], kind="stable")
+        # Similar lengths in one batch keep padding (wasted compute) small. Longest first:
+        # each batch's tensors then fit in blocks that longer batches freed, where shortest
+        # first grew the heap by ~1 GB per 20,000 texts (docs/benchmarks.md).
+        order = np.argsort([-len(x) for x in ids], kind="stable")
         batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
 
         def run(rows: np.ndarray) -> None:

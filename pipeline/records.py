@@ -132,6 +132,9 @@ def _dedupe(names: list[str]) -> list[str]:
 
 def _csv_rows(reader, header: list[str], name: str, delimiter: str) -> Iterator[Item]:
     width, last = len(header), reader.line_num
+    # Held by the frame: a generator left open until interpreter exit is closed after module
+    # globals are gone, and `except csv.Error` would then raise a TypeError of its own.
+    csv_error = csv.Error
     try:
         for row in reader:
             start, last = last + 1, reader.line_num
@@ -144,7 +147,7 @@ def _csv_rows(reader, header: list[str], name: str, delimiter: str) -> Iterator[
                 yield Reject(name, start, field, reason, delimiter.join(row))
             else:
                 yield Record(start, dict(zip(header, row, strict=True)))
-    except csv.Error as e:
+    except csv_error as e:
         raise InputError(name, f"unreadable CSV: {e}", line=reader.line_num + 1) from e
 
 
