@@ -94,7 +94,7 @@ class RepeatCache:
 def clean_frame(frame: pd.DataFrame, cache: RepeatCache | None = None) -> pd.DataFrame:
     """Canonical rows -> the same rows with the model text, dedup key and features."""
     texts = frame["text"].tolist()
-    results = cache.clean_many(texts) if cache else cleaning.clean_many(texts)
+    results = cleaning.clean_many(texts) if cache is None else cache.clean_many(texts)
     out = frame.copy()
     out["clean_text"] = pd.array([r.text for r in results], dtype="string")
     out["dedup_key"] = pd.array([r.dedup_key for r in results], dtype="string")

@@ -79,7 +79,7 @@ def user_errors(func: Callable) -> Callable:
     return wrapper
 
 
-def _pseudonymizer(enabled: bool, key_file: Path | None):
+def pseudonymizer(enabled: bool, key_file: Path | None):
     """The per-chunk transform for --pseudonymize (None without it); refuses a missing key."""
     if not enabled:
         return None

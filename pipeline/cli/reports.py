@@ -17,8 +17,8 @@ from pipeline.cli.common import (
     ModelOpt,
     ProgressOpt,
     PseudonymizeOpt,
-    _pseudonymizer,
     app,
+    pseudonymizer,
     user_errors,
 )
 from pipeline.cli.scoring import score
@@ -70,7 +70,7 @@ def report(
     from pipeline.artifact import read_manifest
     from pipeline.report import build_report
 
-    transform = _pseudonymizer(pseudonymize, pseudonym_key_file)
+    transform = pseudonymizer(pseudonymize, pseudonym_key_file)
     frame = _read_scored(scored)
     frame = transform(frame) if transform is not None else frame
     with exclusive(output):

@@ -18,8 +18,8 @@ from pipeline.cli.common import (
     ProgressOpt,
     PseudonymizeOpt,
     RejectsOpt,
-    _pseudonymizer,
     app,
+    pseudonymizer,
     rejects_path,
     report_rejects,
     user_errors,
@@ -107,7 +107,7 @@ def score(
     from pipeline.score import ScoreConfig, score_file
 
     _check_engine(engine, resume)
-    transform = _pseudonymizer(pseudonymize, pseudonym_key_file)
+    transform = pseudonymizer(pseudonymize, pseudonym_key_file)
     if transform is not None and engine != "local":
         raise ConfigError("--pseudonymize works with --engine local only")
     classifier = load_classifier(model, backend) if engine == "local" else None
