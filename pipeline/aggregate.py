@@ -55,37 +55,50 @@ class ErrorRates:
 
     `threshold`: the p_spam at or above which a comment is counted for the correction. The
     rates hold only for the counting rule they were measured with; None means the
-    classifier's own labels (its decision threshold)."""
+    classifier's own labels (its decision threshold).
+
+    `sensitivity_sd`, `specificity_sd`: how far one creator's rates spread around the pooled
+    ones (between-creator standard deviation, 0 = every creator alike). The interval of a
+    corrected share carries this spread too: a creator's comments are classified with that
+    creator's error rates, not the average's (docs/statistics.md, section 4)."""
 
     sensitivity: float
     specificity: float
     n_pos: int
     n_neg: int
     threshold: float | None = None
+    sensitivity_sd: float = 0.0
+    specificity_sd: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("sensitivity", "specificity"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise ValueError(f"error_rates.{name} must be in [0, 1], got {getattr(self, name)}")
+        for name in ("sensitivity_sd", "specificity_sd"):
+            if not 0.0 <= getattr(self, name) <= 0.5:
+                raise ValueError(f"{name} must be in [0, 0.5], got {getattr(self, name)}")
         for name in ("n_pos", "n_neg"):
             if int(getattr(self, name)) < 1:
                 raise ValueError(f"error_rates.{name} must be >= 1 evaluated comments")
 
     @classmethod
     def from_manifest(cls, manifest: Mapping[str, Any]) -> ErrorRates:
-        """The manifest's "prevalence" rates (measured at its counting threshold) when it has
-        them, else its "error_rates" at the decision threshold: {sensitivity, specificity,
-        n_pos, n_neg}."""
+        """The manifest's "prevalence" rates (measured at its counting threshold, with their
+        optional "between_groups" spread) when it has them, else its "error_rates" at the
+        decision threshold: {sensitivity, specificity, n_pos, n_neg}."""
         prevalence = manifest.get("prevalence")
+        spread: Mapping[str, Any] = {}
         if isinstance(prevalence, Mapping):
             raw, threshold = prevalence.get("error_rates"), float(prevalence["threshold"])
+            spread = prevalence.get("between_groups") or {}
         else:
             raw, threshold = manifest.get("error_rates"), None
         keys = ("sensitivity", "specificity", "n_pos", "n_neg")
         if not isinstance(raw, Mapping) or any(k not in raw for k in keys):
             raise ValueError(f'model manifest needs "error_rates" with keys {", ".join(keys)}')
         se, sp, n_pos, n_neg = (raw[k] for k in keys)
-        return cls(float(se), float(sp), int(n_pos), int(n_neg), threshold)
+        sds = (float(spread.get(f"{k}_sd", 0.0)) for k in ("sensitivity", "specificity"))
+        return cls(float(se), float(sp), int(n_pos), int(n_neg), threshold, *sds)
 
 
 class Prevalence(NamedTuple):
@@ -123,9 +136,12 @@ def corrected_prevalence(
     se_n: int,
     sp_n: int,
     z: float = DEFAULTS.z,
+    sensitivity_sd: float = 0.0,
+    specificity_sd: float = 0.0,
 ) -> Prevalence:
-    """Rogan-Gladen corrected share with the Lang & Reiczigel (2014) interval."""
-    rates = ErrorRates(sensitivity, specificity, se_n, sp_n)
+    """Rogan-Gladen corrected share with the Lang & Reiczigel (2014) interval, widened by
+    the between-creator spread of the rates when one is given."""
+    rates = ErrorRates(sensitivity, specificity, se_n, sp_n, None, sensitivity_sd, specificity_sd)
     est, lo, hi, note = corrected_arrays(np.array([k]), np.array([n]), rates, z)
     return Prevalence(float(est[0]), float(lo[0]), float(hi[0]), note)
 
@@ -149,7 +165,10 @@ def corrected_arrays(
     ap_a, n_a = (k + z2 / 2) / (n_safe + z2), n_safe + z2
     j_a = se_a + sp_a - 1
     p_a = (ap_a + sp_a - 1) / j_a
-    v_se, v_sp = se_a * (1 - se_a) / n_se, sp_a * (1 - sp_a) / n_sp
+    # A creator's own rates differ from the pooled ones by the between-creator spread as well
+    # as by measurement error; both enter wherever the uncertainty of Se and Sp does.
+    v_se = se_a * (1 - se_a) / n_se + rates.sensitivity_sd**2
+    v_sp = sp_a * (1 - sp_a) / n_sp + rates.specificity_sd**2
     shift = 2 * z2 * (p_a * v_se - (1 - p_a) * v_sp)
     var = (ap_a * (1 - ap_a) / n_a + p_a**2 * v_se + (1 - p_a) ** 2 * v_sp) / j_a**2
     half = z * np.sqrt(var)

@@ -22,7 +22,7 @@ import pandas as pd
 from pipeline.io import read_chunks
 from pipeline.score import clean_frame
 from training.config import load_train_config
-from training.prevalence import load_folds, owner_table, shipped_table, verdict
+from training.prevalence import alternatives, load_folds, owner_table, shipped_table, verdict
 from training.protocols import MODELS, config_key
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,6 +61,8 @@ def main() -> None:
         )
     print(table.round(3).to_markdown(index=False))
     print(verdict(table))
+    if not args.model:
+        print(alternatives(table))
 
 
 if __name__ == "__main__":

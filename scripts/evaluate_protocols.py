@@ -19,7 +19,7 @@ from training.config import load_train_config  # noqa: E402
 from training.data import load_examples  # noqa: E402
 from training.export import refresh_card  # noqa: E402
 from training.fit import PREVALENCE_THRESHOLD  # noqa: E402
-from training.prevalence import pooled_rates  # noqa: E402
+from training.prevalence import pooled_rates, pooled_spread  # noqa: E402
 from training.protocols import MODELS, PROTOCOLS, cached_fold, config_key, folds  # noqa: E402
 from training.protocols_report import MODEL_NAMES, card_summary, write_report  # noqa: E402
 
@@ -31,6 +31,7 @@ def prevalence_rates(results: dict, model: str = "lora") -> dict:
     return {
         "threshold": PREVALENCE_THRESHOLD,
         "error_rates": pooled_rates(folds),
+        "between_groups": pooled_spread(folds),
         "source": "out-of-fold predictions of the uci_lovo and scamspot_grouped protocols"
         f" ({MODEL_NAMES.get(model, model)} recipe, docs/evaluation.md)",
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize_scalar
 
 from pipeline.model import calibrated
@@ -53,6 +54,36 @@ def error_rates(p: np.ndarray, y: np.ndarray, threshold: float) -> dict[str, Any
         "n_pos": n_pos,
         "n_neg": n_neg,
     }
+
+
+def between_group_sd(
+    p: np.ndarray, y: np.ndarray, groups: np.ndarray, threshold: float, min_n: int = 10
+) -> dict[str, Any]:
+    """How much sensitivity and specificity at `threshold` vary from group to group (video,
+    post owner) beyond binomial noise: DerSimonian-Laird between-group standard deviations,
+    over groups with >= `min_n` comments of the class. A new creator's comments are
+    classified with that creator's rates, so the report's interval needs this spread."""
+    pred, y, groups = np.asarray(p) >= threshold, np.asarray(y), np.asarray(groups)
+    out: dict[str, Any] = {}
+    for name, cls, hit in (("sensitivity", 1, pred), ("specificity", 0, ~pred)):
+        rates = pd.Series(hit[y == cls]).groupby(groups[y == cls]).agg(["sum", "count"])
+        rates = rates[rates["count"] >= min_n]
+        out[f"{name}_sd"] = round(_dersimonian_laird(rates["sum"], rates["count"]), 6)
+        out[f"{name}_groups"] = len(rates)
+    out["min_n"] = min_n
+    return out
+
+
+def _dersimonian_laird(hits: pd.Series, n: pd.Series) -> float:
+    """Between-group SD of a proportion (DerSimonian & Laird 1986); each group's binomial
+    variance uses the pooled rate, so a group at 100% still carries weight."""
+    if len(n) < 2:
+        return 0.0
+    pooled = hits.sum() / n.sum()
+    rate, weight = hits / n, n / max(pooled * (1 - pooled), 1e-6)
+    q = float((weight * (rate - pooled) ** 2).sum())
+    scale = weight.sum() - (weight**2).sum() / weight.sum()
+    return float(np.sqrt(max(0.0, (q - (len(n) - 1)) / scale)))
 
 
 def expected_calibration_error(p: np.ndarray, y: np.ndarray, bins: int = 10) -> float:

@@ -131,7 +131,18 @@ def _prevalence_line(manifest: dict[str, Any]) -> str:
         f"- The report's prevalence correction (Rogan-Gladen) counts comments at p_spam >= "
         f"{entry['threshold']} and uses sensitivity {_fmt(r['sensitivity'])} (n_pos = "
         f"{r['n_pos']}) and specificity {_fmt(r['specificity'])} (n_neg = {r['n_neg']}) "
-        f"measured there on {source}.\n"
+        f"measured there on {source}.{_spread_sentence(entry.get('between_groups'))}\n"
+    )
+
+
+def _spread_sentence(spread: dict[str, Any] | None) -> str:
+    if not spread:
+        return ""
+    return (
+        f" From one video or post owner to the next they spread with standard deviations "
+        f"{_fmt(spread['sensitivity_sd'])} and {_fmt(spread['specificity_sd'])} "
+        f"({spread['sensitivity_groups']} and {spread['specificity_groups']} groups); the "
+        "corrected share's interval carries that spread."
     )
 
 

@@ -107,6 +107,33 @@ def test_corrected_interval_covers_the_truth_in_simulation():
     assert covered / 200 >= 0.9
 
 
+def test_between_creator_spread_widens_the_interval_by_hand():
+    # docs/statistics.md section 4: v_se = 0.000943266 + 0.05^2, v_sp = 0.000254898 + 0.03^2,
+    # shift = 7.6832 * (0.301949 * 0.003443266 - 0.698051 * 0.001154898) = 0.0017941,
+    # Var' = (0.00205029 + 0.00031393 + 0.00056275) / 0.701743 = 0.00417101.
+    result = corrected_prevalence(30, 100, 0.9, 0.95, 100, 200, 1.96, 0.05, 0.03)
+    assert result.estimate == pytest.approx(0.2941, abs=1e-4)  # the point estimate is unchanged
+    assert result.lo == pytest.approx(0.303743 - 1.96 * 0.064584, abs=1e-4)
+    assert result.hi == pytest.approx(0.303743 + 1.96 * 0.064584, abs=1e-4)
+
+
+def test_spread_restores_coverage_when_creators_differ():
+    # Creators' own sensitivity/specificity scatter around the pooled rates (SD 0.06), as
+    # measured across ScamSpot owners; the pooled rates themselves are measured precisely.
+    rng = np.random.default_rng(11)
+    truth, n, se, sp, sd = 0.1, 400, 0.94, 0.94, 0.06
+    hits = {0.0: 0, sd: 0}
+    for _ in range(300):
+        se_c = min(rng.normal(se, sd), 1.0)
+        sp_c = min(rng.normal(sp, sd), 1.0)
+        k = rng.binomial(n, truth * se_c + (1 - truth) * (1 - sp_c))
+        for spread in hits:
+            r = corrected_prevalence(k, n, se, sp, 1500, 2300, 1.96, spread, spread)
+            hits[spread] += r.lo <= truth <= r.hi
+    assert hits[sd] / 300 >= 0.93
+    assert hits[0.0] / 300 < 0.85  # the interval that ignores the spread is too narrow
+
+
 def test_corrected_arrays_mark_empty_groups():
     est, lo, hi, note = corrected_arrays([0, 5], [0, 10], ErrorRates(0.9, 0.95, 100, 200))
     assert np.isnan([est[0], lo[0], hi[0]]).all() and not np.isnan(est[1])
@@ -213,5 +240,9 @@ def test_rates_from_manifest_prefer_the_prevalence_entry():
     manifest = {"error_rates": {**rates, "sensitivity": 0.6}, "threshold": 0.93,
                 "prevalence": {"threshold": 0.5, "error_rates": rates}}  # fmt: skip
     assert ErrorRates.from_manifest(manifest) == ErrorRates(0.9, 0.95, 50, 60, 0.5)
+    manifest["prevalence"]["between_groups"] = {"sensitivity_sd": 0.05, "specificity_sd": 0.07}
+    assert ErrorRates.from_manifest(manifest) == ErrorRates(0.9, 0.95, 50, 60, 0.5, 0.05, 0.07)
     del manifest["prevalence"]
     assert ErrorRates.from_manifest(manifest) == ErrorRates(0.6, 0.95, 50, 60, None)
+    with pytest.raises(ValueError, match="specificity_sd"):
+        ErrorRates(0.9, 0.9, 10, 10, None, 0.0, -0.1)

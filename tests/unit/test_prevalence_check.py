@@ -80,3 +80,39 @@ def test_shipped_table_uses_the_reports_numbers_per_owner():
     assert table["truth"].tolist() == pytest.approx([0.25, 0.5])
     assert table["corrected"].tolist() == pytest.approx([0.25, 0.5])
     assert table["covered"].all()
+
+
+def test_between_group_spread_by_hand():
+    from training.calibrate import between_group_sd
+
+    # Sensitivity 8/10, 10/10 and 18/20 in three owners: pooled 0.9, weights 111.1, 111.1 and
+    # 222.2, Q = 2.222, tau^2 = (2.222 - 2) / (444.4 - 166.7) = 0.0008 (DerSimonian-Laird).
+    p = np.array([0.9] * 8 + [0.1] * 2 + [0.9] * 28 + [0.1] * 2 + [0.1] * 30 + [0.9] * 5)
+    y = np.array([1] * 40 + [0] * 35)
+    groups = np.array(["a"] * 10 + ["b"] * 10 + ["c"] * 20 + ["a"] * 15 + ["b"] * 15 + ["e"] * 5)
+    spread = between_group_sd(p, y, groups, 0.5)
+    assert spread["sensitivity_sd"] == pytest.approx(np.sqrt(0.0008), abs=1e-6)
+    # Owner e's 5 genuine comments (all flagged) are under min_n = 10, so they are left out.
+    assert spread["specificity_groups"] == 2 and spread["specificity_sd"] == 0.0
+
+
+def test_owner_table_compares_the_estimators(tmp_path):
+    rng = np.random.default_rng(1)
+    keys = [f"k{i}" for i in range(300)]
+    truth = rng.random(300) < 0.4
+    fold = perfect_fold(keys, truth, ["a"] * 300)
+    fold["p"] = np.where(truth, 0.8, 0.3).tolist()  # right at 0.5, but p_spam is not 0/1
+    other = perfect_fold([f"x{i}" for i in range(100)], rng.random(100) < 0.5, ["d"] * 100)
+    for name, f in (("fold1", fold), ("fold2", other)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(f))
+    rows = pd.DataFrame({"post_owner": ["a"] * 300, "dedup_key": keys,
+                         "label": np.where(truth, "spam", "genuine")})  # fmt: skip
+    table = owner_table(rows, load_folds(tmp_path))
+    row = table.iloc[0]
+    assert row["counted_share"] == pytest.approx(truth.mean())
+    assert row["mean_p_spam"] == pytest.approx(0.3 + 0.5 * truth.mean())
+    from training.prevalence import alternatives
+
+    text = alternatives(table)
+    assert "mean calibrated p_spam: within 5% for 0 of 1" in text
+    assert "uncorrected share at p_spam >= 0.5: within 5% for 1 of 1" in text

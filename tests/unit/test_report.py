@@ -281,3 +281,21 @@ def escaped(text: str) -> str:
 
 def _no_nan(name: str):
     raise AssertionError(f"summary.json holds {name}")
+
+
+def test_between_creator_spread_widens_the_interval_and_is_explained(tmp_path, report):
+    frame, paths, page = report
+    rates = {**MANIFEST["error_rates"]}
+    spread = {"sensitivity_sd": 0.06, "specificity_sd": 0.05}
+    manifest = {**MANIFEST, "prevalence": {"threshold": 0.5, "error_rates": rates,
+                                           "between_groups": spread}}  # fmt: skip
+    wide = build_report(frame, tmp_path, manifest=manifest)
+    narrow = json.loads(paths.summary.read_text())["overall"]
+    overall = json.loads(wide.summary.read_text())["overall"]
+    assert overall["corrected_share"] == pytest.approx(narrow["corrected_share"])
+    assert overall["corrected_hi"] - overall["corrected_lo"] > (
+        narrow["corrected_hi"] - narrow["corrected_lo"]
+    )
+    text = wide.html.read_text()
+    assert "6.0% in sensitivity, 5.0% in specificity" in text
+    assert "in sensitivity" not in page  # no spread recorded, nothing claimed

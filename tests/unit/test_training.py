@@ -217,8 +217,14 @@ def test_refresh_card_keeps_weights_and_verifies(model_copy):
     from training.export import refresh_card
 
     before = Classifier.from_pretrained(model_copy).predict_proba(["check out my channel"])
-    refresh_card(model_copy, "## Protocol results\n\n| a | b |")
-    assert "## Protocol results" in (model_copy / "README.md").read_text()
+    rates = {"sensitivity": 0.9, "specificity": 0.8, "n_pos": 40, "n_neg": 50}
+    spread = {"sensitivity_sd": 0.05, "specificity_sd": 0.07, "sensitivity_groups": 6,
+              "specificity_groups": 7, "min_n": 10}  # fmt: skip
+    prevalence = {"threshold": 0.5, "error_rates": rates, "between_groups": spread}
+    refresh_card(model_copy, "## Protocol results\n\n| a | b |", {"prevalence": prevalence})
+    card = (model_copy / "README.md").read_text()
+    assert "## Protocol results" in card
+    assert "standard deviations 0.050 and 0.070 (6 and 7 groups)" in card
     after = Classifier.from_pretrained(model_copy).predict_proba(["check out my channel"])
     assert np.array_equal(before, after)
     assert sorted(p.name for p in model_copy.parent.iterdir()) == ["model"]
