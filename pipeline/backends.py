@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +24,7 @@ from pipeline.model import (
     amx_bf16,
     available_cores,
     load_tokenizer,
+    pad_batch,
     warn_on_cleaning_drift,
 )
 
@@ -94,6 +93,8 @@ def run_options() -> Any:
 class OnnxClassifier(Classifier):
     """A Classifier running an ONNX graph; `streams` batches run at once (ORT frees the GIL)."""
 
+    batch_size = ONNX_BATCH
+
     def __init__(
         self,
         model: Any,
@@ -107,8 +108,6 @@ class OnnxClassifier(Classifier):
         self.precision = precision
         self.directory: Path | None = None
         self.streams = streams
-        self._encoder = _encoder(tokenizer, self.max_length)
-        self._pad_id = int(tokenizer.pad_token_id or 0)
         self._run_options = run_options()
 
     @classmethod
@@ -135,37 +134,11 @@ class OnnxClassifier(Classifier):
         classifier.directory = path
         return classifier
 
-    def logits_clean(self, model_texts: Sequence[str], batch_size: int = ONNX_BATCH) -> np.ndarray:
-        """Raw logits for already-cleaned text, in input order (same contract as torch)."""
-        n_out = self.model.get_outputs()[0].shape[1]
-        ids = [e.ids for e in self._encoder.encode_batch(list(model_texts))]
-        out = np.zeros((len(ids), n_out), dtype=np.float32)
-        order = np.argsort([len(x) for x in ids], kind="stable")
-        batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+    @property
+    def n_logits(self) -> int:
+        return int(self.model.get_outputs()[0].shape[1])
 
-        def run(rows: np.ndarray) -> None:
-            feeds = self._inputs([ids[i] for i in rows])
-            out[rows] = self.model.run(["logits"], feeds, self._run_options)[0]
-
-        with ThreadPoolExecutor(self.streams) as pool:
-            list(pool.map(run, batches))
-        return out
-
-    def _inputs(self, rows: list[list[int]]) -> dict[str, np.ndarray]:
-        """Pad to the longest row of this batch (rows are length-sorted, so little waste)."""
-        input_ids = np.full((len(rows), max(map(len, rows))), self._pad_id, dtype=np.int64)
-        mask = np.zeros_like(input_ids)
-        for k, row in enumerate(rows):
-            input_ids[k, : len(row)] = row
-            mask[k, : len(row)] = 1
-        return {"input_ids": input_ids, "attention_mask": mask}
-
-
-def _encoder(tokenizer: Any, max_length: int) -> Any:
-    """A private copy of the fast (Rust) tokenizer, truncating like the torch path."""
-    from tokenizers import Tokenizer
-
-    encoder = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
-    encoder.enable_truncation(max_length)
-    encoder.no_padding()
-    return encoder
+    def _forward(self, rows: list[list[int]]) -> np.ndarray:
+        input_ids, mask = pad_batch(rows, self.pad_id)
+        feeds = {"input_ids": input_ids, "attention_mask": mask}
+        return self.model.run(["logits"], feeds, self._run_options)[0]

@@ -98,8 +98,32 @@ def load_tokenizer(directory: Path) -> Any:
         return AutoTokenizer.from_pretrained(str(directory), trust_remote_code=False)
 
 
+def rust_encoder(tokenizer: Any, max_length: int) -> Any:
+    """A private copy of the fast (Rust) tokenizer that truncates at `max_length` and does not
+    pad: the same ids as calling the transformers tokenizer with truncation, without building
+    its Python objects (a third of the time)."""
+    from tokenizers import Tokenizer
+
+    encoder = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
+    encoder.enable_truncation(max_length)
+    encoder.no_padding()
+    return encoder
+
+
+def pad_batch(rows: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """(input_ids, attention_mask) int64 arrays, padded to the longest row."""
+    input_ids = np.full((len(rows), max(map(len, rows))), pad_id, dtype=np.int64)
+    mask = np.zeros_like(input_ids)
+    for k, row in enumerate(rows):
+        input_ids[k, : len(row)] = row
+        mask[k, : len(row)] = 1
+    return input_ids, mask
+
+
 class Classifier:
     """A loaded model: network, tokenizer and manifest. Inference only (eval mode)."""
+
+    batch_size = 64  # length-sorted batches; measured best for torch (docs/benchmarks.md)
 
     def __init__(
         self,
@@ -160,30 +184,38 @@ class Classifier:
     def max_length(self) -> int:
         return int(self.manifest["max_length"])
 
-    def logits_clean(self, model_texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+    @functools.cached_property
+    def _encoder(self) -> Any:
+        return rust_encoder(self.tokenizer, self.max_length)
+
+    def encode(self, model_texts: Sequence[str]) -> list[list[int]]:
+        """Token ids of already-cleaned texts, truncated at `max_length` (the Rust tokenizer in
+        one batch call; it frees the GIL, so batch scoring runs it beside inference)."""
+        return [e.ids for e in self._encoder.encode_batch(list(model_texts))]
+
+    def logits_clean(self, model_texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         """Raw (uncalibrated) logits for already-cleaned text, in input order."""
-        n_out = self.network.num_labels
-        if len(model_texts) == 0:
-            return np.zeros((0, n_out), dtype=np.float32)
-        enc = self.tokenizer(
-            list(model_texts),
-            truncation=True,
-            max_length=self.max_length,
-            return_token_type_ids=False,
-        )
-        ids = enc["input_ids"]
-        out = np.zeros((len(ids), n_out), dtype=np.float32)
+        return self.logits_ids(self.encode(model_texts), batch_size)
+
+    def logits_ids(self, ids: list[list[int]], batch_size: int | None = None) -> np.ndarray:
+        """Raw logits for token ids from `encode`, in input order."""
+        out = np.zeros((len(ids), self.n_logits), dtype=np.float32)
         # Similar lengths in one batch keep padding (wasted compute) small. Longest first:
         # each batch's tensors then fit in blocks that longer batches freed, where shortest
         # first grew the heap by ~1 GB per 20,000 texts (docs/benchmarks.md).
         order = np.argsort([-len(x) for x in ids], kind="stable")
-        batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
+        size = batch_size or self.batch_size
+        batches = [order[s : s + size] for s in range(0, len(order), size)]
 
         def run(rows: np.ndarray) -> None:
             out[rows] = self._forward([ids[i] for i in rows])
 
         self._run_all(run, batches)
         return out
+
+    @property
+    def n_logits(self) -> int:
+        return int(self.network.num_labels)
 
     def _run_all(self, run: Callable[[np.ndarray], None], batches: list[np.ndarray]) -> None:
         """`run` each batch here, or on `streams` threads side by side (torch frees the GIL)."""
@@ -196,9 +228,13 @@ class Classifier:
 
     def _forward(self, rows: list[list[int]]) -> np.ndarray:
         """Logits of one batch of token ids, padded to its longest row."""
-        batch = self.tokenizer.pad({"input_ids": rows}, padding=True, return_tensors="pt")
+        ids, mask = (torch.from_numpy(a) for a in pad_batch(rows, self.pad_id))
         with torch.inference_mode():  # thread-local, so entered in the thread that runs it
-            return self.network(**batch).logits.float().numpy()
+            return self.network(input_ids=ids, attention_mask=mask).logits.float().numpy()
+
+    @property
+    def pad_id(self) -> int:
+        return int(self.tokenizer.pad_token_id or 0)
 
     def score_clean(
         self, model_texts: Sequence[str], batch_size: int | None = None
@@ -206,10 +242,13 @@ class Classifier:
         """Calibrated head probabilities ({"p_spam": ...}) for already-cleaned text.
 
         `batch_size` None: the backend's own best (64 for torch, 16 for ONNX Runtime)."""
-        if batch_size is None:
-            logits = self.logits_clean(model_texts)
-        else:
-            logits = self.logits_clean(model_texts, batch_size)
+        return self.score_ids(self.encode(model_texts), batch_size)
+
+    def score_ids(
+        self, ids: list[list[int]], batch_size: int | None = None
+    ) -> dict[str, np.ndarray]:
+        """`score_clean` for token ids from `encode`."""
+        logits = self.logits_ids(ids, batch_size)
         default_t = float(self.manifest["calibration"]["temperature"])
         scores = {}
         for name, head in self.manifest["heads"].items():

@@ -91,6 +91,11 @@ def test_score_clean_matches_predict_proba_and_input_order(tiny_model_dir):
     reversed_scores = model.score_clean(cleaned[::-1], batch_size=5)["p_spam"][::-1]
     np.testing.assert_allclose(reversed_scores, scores["p_spam"], atol=1e-6)
     assert model.score_clean([])["p_spam"].shape == (0,)
+    ids = model.encode(cleaned)
+    assert (
+        ids == model.tokenizer(cleaned, truncation=True, max_length=model.max_length)["input_ids"]
+    )
+    np.testing.assert_array_equal(model.score_ids(ids, 3)["p_spam"], scores["p_spam"])
 
 
 def test_full_kind_round_trip(make_config, toy_frame, tmp_path):
