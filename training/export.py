@@ -138,11 +138,14 @@ def _prevalence_line(manifest: dict[str, Any]) -> str:
 def _spread_sentence(spread: dict[str, Any] | None) -> str:
     if not spread:
         return ""
+    groups = (spread.get("sensitivity_groups"), spread.get("specificity_groups"))
+    counted = f" ({groups[0]} and {groups[1]} groups)" if None not in groups else ""
+    parent = spread.get("inherited_from")
+    measured = f", as measured for the parent model `{parent}`" if parent else ""
     return (
         f" From one video or post owner to the next they spread with standard deviations "
-        f"{_fmt(spread['sensitivity_sd'])} and {_fmt(spread['specificity_sd'])} "
-        f"({spread['sensitivity_groups']} and {spread['specificity_groups']} groups); the "
-        "corrected share's interval carries that spread."
+        f"{_fmt(spread['sensitivity_sd'])} and {_fmt(spread['specificity_sd'])}{counted}"
+        f"{measured}; the corrected share's interval carries that spread."
     )
 
 

@@ -67,6 +67,8 @@ def run_training(
         extra["promotion"] = promotion_check(init_from, fitted, held_out, force)
         extra["init_from"] = _describe_parent(init_from)
     manifest = _manifest(fitted, cfg, report, len(train), len(val), extra)
+    if init_from is not None:
+        _inherit_spread(manifest, init_from)
     seconds = round(time.perf_counter() - started, 1)
     train_log = {"history": fitted.history, "data_report": report, "seconds": seconds}
     export_artifact(out_dir, fitted.network, fitted.tokenizer, manifest, train_log)
@@ -196,6 +198,15 @@ def promotion_check(
             " Add more or cleaner samples, lower train.lr, or pass force=True (--force)"
         )
     return result
+
+
+def _inherit_spread(manifest: dict[str, Any], init_from: Path) -> None:
+    """Keep the parent's between-creator spread of its error rates: a fine-tune measures its
+    rates on one validation split, which cannot show how they vary from creator to creator,
+    and leaving the spread out narrows the report's intervals below their coverage."""
+    spread = (verify_dir(init_from).get("prevalence") or {}).get("between_groups")
+    if spread and isinstance(manifest.get("prevalence"), dict):
+        manifest["prevalence"]["between_groups"] = {**spread, "inherited_from": str(init_from)}
 
 
 def _describe_parent(init_from: Path) -> dict[str, Any]:

@@ -166,10 +166,14 @@ def test_finetune_replays_old_data_and_gates_promotion(
     make_config, labelled_csv, tmp_path, monkeypatch
 ):
     import training.train as train_module
+    from training.export import refresh_card
 
     cfg = make_config(overrides=["data.val_fraction=0.25"])
     old = tmp_path / "old"
     train_module.run_training(cfg, [labelled_csv], old)
+    prevalence = json.loads((old / "manifest.json").read_text())["prevalence"]
+    spread = {"sensitivity_sd": 0.05, "specificity_sd": 0.06}
+    refresh_card(old, "", {"prevalence": {**prevalence, "between_groups": spread}})
     new_data = pd.read_csv(labelled_csv)
     new_data["text"] = new_data["text"] + " again"
     new_csv = write_csv(tmp_path / "new.csv", new_data)
@@ -183,6 +187,8 @@ def test_finetune_replays_old_data_and_gates_promotion(
     assert manifest["training"]["replay"]["rows"] > 0
     assert manifest["metrics"]["promotion"]["forced"] is True
     assert manifest["training"]["init_from"]["path"] == str(old)
+    # Its rates come from its own validation split; the spread between creators is kept.
+    assert manifest["prevalence"]["between_groups"] == {**spread, "inherited_from": str(old)}
     # Judged on the old model's own validation split too, not only on the new samples.
     old_val = train_module.Parent.load(old).validation()
     assert len(old_val) > 0
