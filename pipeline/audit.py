@@ -17,8 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import aggregate, breakdown
-from pipeline.aggregate import ErrorRates
+from pipeline import aggregate, breakdown, shares
 from pipeline.campaign import (
     CampaignConfig,
     load_campaign,
@@ -30,6 +29,7 @@ from pipeline.campaign import (
     table_entry,
 )
 from pipeline.config import ConfigError, load_config
+from pipeline.shares import ErrorRates
 
 __all__ = ["AuditConfig", "AuditResult", "Band", "CampaignConfig", "load_audit_config",
            "load_campaign", "run_audit"]  # fmt: skip
@@ -174,7 +174,7 @@ def run_audit(
 def diff_interval(k1: int, n1: int, k2: int, n2: int, z: float = 1.96) -> tuple[float, ...]:
     """p1 - p2 with Newcombe's hybrid score interval (built from the two Wilson intervals)."""
     p1, p2 = k1 / n1, k2 / n2
-    (l1, u1), (l2, u2) = aggregate.wilson_interval(k1, n1, z), aggregate.wilson_interval(k2, n2, z)
+    (l1, u1), (l2, u2) = shares.wilson_interval(k1, n1, z), shares.wilson_interval(k2, n2, z)
     d = p1 - p2
     return d, d - math.hypot(p1 - l1, u2 - p2), d + math.hypot(u1 - p1, p2 - l2)
 

@@ -15,7 +15,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline import aggregate, behaviour, verdict
-from pipeline.aggregate import DEFAULTS, ErrorRates
+from pipeline.aggregate import DEFAULTS
+from pipeline.shares import ErrorRates, wilson_arrays
 
 SEGMENTS = {
     "spam": verdict.SPAM,
@@ -70,7 +71,7 @@ def corrected_fake(
 ) -> pd.DataFrame:
     """Corrected spam share + coordinated share; half-widths added in quadrature."""
     k = shares["n_coordinated"].to_numpy(dtype=float)
-    lo_c, hi_c = aggregate.wilson_arrays(k, n.to_numpy(dtype=float), z)
+    lo_c, hi_c = wilson_arrays(k, n.to_numpy(dtype=float), z)
     c = shares["coordinated_share"].to_numpy(dtype=float)
     est = spam["corrected_share"].to_numpy(dtype=float)
     down = np.hypot(est - spam["corrected_lo"].to_numpy(dtype=float), c - lo_c)

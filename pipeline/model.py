@@ -189,8 +189,8 @@ class Classifier:
         return rust_encoder(self.tokenizer, self.max_length)
 
     def encode(self, model_texts: Sequence[str]) -> list[list[int]]:
-        """Token ids of already-cleaned texts, truncated at `max_length` (the Rust tokenizer in
-        one batch call; it frees the GIL, so batch scoring runs it beside inference)."""
+        """Token ids of already-cleaned texts, truncated at `max_length` (the Rust tokenizer,
+        one batch call spread over the cores)."""
         return [e.ids for e in self._encoder.encode_batch(list(model_texts))]
 
     def logits_clean(self, model_texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:

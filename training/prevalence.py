@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline.aggregate import ErrorRates, corrected_arrays, group_stats, wilson_interval
+from pipeline.aggregate import group_stats
+from pipeline.shares import ErrorRates, corrected_arrays, wilson_interval
 from training.calibrate import between_group_sd, error_rates
 from training.fit import PREVALENCE_THRESHOLD
 

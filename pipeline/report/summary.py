@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import aggregate, breakdown
-from pipeline.aggregate import ErrorRates
+from pipeline.shares import ErrorRates
 
 SHORTCODE_COLUMNS = ("post_shortcode", "shortcode")
 FLAGGED_COLUMNS = (
