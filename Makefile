@@ -7,7 +7,7 @@ export TRANSFORMERS_OFFLINE := 1
 export ORT_DISABLE_TELEMETRY := 1
 export RAY_AUTH_MODE := disabled
 
-.PHONY: venv venv-ray demo test test-all lint
+.PHONY: venv venv-ray demo screenshot test test-all lint
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PY) -m venv $(VENV)
@@ -28,6 +28,11 @@ venv-ray: $(VENV)/.ray
 
 demo: venv
 	$(BIN)/comment-audit audit examples/instagram_export.jsonl --campaign examples/campaign.toml -o out/demo
+
+# The README's picture of the example report (headless Chromium, Debian's `chromium` package).
+screenshot: demo
+	chromium --headless --no-sandbox --disable-gpu --hide-scrollbars --window-size=1280,2200 \
+		--screenshot=docs/report-screenshot.png "file://$(CURDIR)/out/demo/report.html"
 
 test: venv
 	$(BIN)/python -m pytest -m "not slow" -q
