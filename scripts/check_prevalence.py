@@ -4,7 +4,9 @@
     .venv/bin/python scripts/check_prevalence.py --model models/default   # in-sample
 
 Prints a markdown table and a PASS/FAIL line (issue: within 5 points for every owner with
->= 50 labelled comments, and 95% intervals covering the truth for >= 90% of them).
+>= 50 labelled comments, and 95% intervals covering the truth for >= 90% of them), then, out
+of fold, the same owners under the uncorrected estimators and the coverage of intervals that
+leave out the between-owner spread of the error rates (docs/statistics.md).
 
 By default out of fold: each owner scored by a protocol model that never saw it. With
 `--model` the check is taken literally: that model scores the whole file and the report's
