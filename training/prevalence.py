@@ -9,6 +9,7 @@ out-of-fold predictions: how the shipped model's manifest gets its "prevalence" 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 from typing import Any
@@ -70,17 +71,17 @@ def pooled_spread(folds: list[dict], threshold: float = PREVALENCE_THRESHOLD) ->
     return between_group_sd(p.astype(float), y.astype(int), groups, threshold)
 
 
-def fold_rates(folds: list[dict], held_out: dict, spread: bool = True) -> ErrorRates:
+def fold_rates(folds: list[dict], held_out: dict) -> ErrorRates:
     """The rates for the owners of `held_out`: pooled over the other folds only, so the
-    owners being estimated never inform the rates that correct them; with `spread`, also
-    the between-owner spread of those folds' rates."""
+    owners being estimated never inform the rates that correct them, with the between-owner
+    spread of those folds' rates."""
     others = [f for f in folds if f is not held_out]
-    sds = pooled_spread(others) if spread else {}
+    sds = pooled_spread(others)
     return ErrorRates(
         **pooled_rates(others),
         threshold=PREVALENCE_THRESHOLD,
-        sensitivity_sd=sds.get("sensitivity_sd", 0.0),
-        specificity_sd=sds.get("specificity_sd", 0.0),
+        sensitivity_sd=sds["sensitivity_sd"],
+        specificity_sd=sds["specificity_sd"],
     )
 
 
@@ -91,7 +92,8 @@ def _owner_row(owner: str, part: pd.DataFrame, fold: dict, p_by_key: dict, folds
     rates = fold_rates(folds, fold)
     counted = int((p >= rates.threshold).sum())
     est, lo_c, hi_c, _ = corrected_arrays([counted], [n], rates)
-    narrow = corrected_arrays([counted], [n], fold_rates(folds, fold, spread=False))
+    no_spread = dataclasses.replace(rates, sensitivity_sd=0.0, specificity_sd=0.0)
+    narrow = corrected_arrays([counted], [n], no_spread)
     truth = float((part["label"] == "spam").mean())
     lo, hi = wilson_interval(k, n)
     return {

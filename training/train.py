@@ -63,12 +63,12 @@ def run_training(
     if parent is not None:
         train, extra["replay"] = add_replay(train, held_out, parent, cfg)
     fitted = fit(cfg, train, val, init_from)
-    if init_from is not None:
-        extra["promotion"] = promotion_check(init_from, fitted, held_out, force)
-        extra["init_from"] = _describe_parent(init_from)
+    if parent is not None:
+        extra["promotion"] = promotion_check(parent.path, fitted, held_out, force)
+        extra["init_from"] = _describe_parent(parent)
     manifest = _manifest(fitted, cfg, report, len(train), len(val), extra)
-    if init_from is not None:
-        _inherit_spread(manifest, init_from)
+    if parent is not None:
+        _inherit_spread(manifest, parent)
     seconds = round(time.perf_counter() - started, 1)
     train_log = {"history": fitted.history, "data_report": report, "seconds": seconds}
     export_artifact(out_dir, fitted.network, fitted.tokenizer, manifest, train_log)
@@ -129,6 +129,7 @@ class Parent:
     """The model being fine-tuned and its training examples, read once from its manifest."""
 
     path: Path
+    manifest: dict[str, Any]
     examples: pd.DataFrame
     files: list[Path]
     data_cfg: dict[str, Any]
@@ -136,12 +137,13 @@ class Parent:
 
     @classmethod
     def load(cls, init_from: Path) -> Parent:
-        training = verify_dir(init_from)["training"]
+        manifest = verify_dir(init_from)
+        training = manifest["training"]
         files = [_find_old_file(entry, init_from) for entry in training["data"]]
         data_cfg = training.get("config", {}).get("data", {})
         mapping, group_by = data_cfg.get("mapping"), data_cfg.get("group_by", "auto")
         examples, _ = load_examples(files, mapping, group_by)
-        return cls(init_from, examples, files, data_cfg, training.get("seed", 13))
+        return cls(init_from, manifest, examples, files, data_cfg, training.get("seed", 13))
 
     def validation(self) -> pd.DataFrame:
         """The split the parent was calibrated and measured on, rebuilt with the same code
@@ -200,19 +202,18 @@ def promotion_check(
     return result
 
 
-def _inherit_spread(manifest: dict[str, Any], init_from: Path) -> None:
+def _inherit_spread(manifest: dict[str, Any], parent: Parent) -> None:
     """Keep the parent's between-creator spread of its error rates: a fine-tune measures its
     rates on one validation split, which cannot show how they vary from creator to creator,
     and leaving the spread out narrows the report's intervals below their coverage."""
-    spread = (verify_dir(init_from).get("prevalence") or {}).get("between_groups")
+    spread = (parent.manifest.get("prevalence") or {}).get("between_groups")
     if spread and isinstance(manifest.get("prevalence"), dict):
-        manifest["prevalence"]["between_groups"] = {**spread, "inherited_from": str(init_from)}
+        manifest["prevalence"]["between_groups"] = {**spread, "inherited_from": str(parent.path)}
 
 
-def _describe_parent(init_from: Path) -> dict[str, Any]:
-    manifest = verify_dir(init_from)
+def _describe_parent(parent: Parent) -> dict[str, Any]:
     return {
-        "path": str(init_from),
-        "manifest_sha256": sha256_file(init_from / "manifest.json"),
-        "created_at": manifest.get("created_at"),
+        "path": str(parent.path),
+        "manifest_sha256": sha256_file(parent.path / "manifest.json"),
+        "created_at": parent.manifest.get("created_at"),
     }
