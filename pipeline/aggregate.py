@@ -12,17 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-# The interval maths lives in pipeline.shares; these names stay importable from here.
-from pipeline.shares import (  # noqa: F401
-    USELESS_TEST,
-    Z95,
-    ErrorRates,
-    Prevalence,
-    corrected_arrays,
-    corrected_prevalence,
-    wilson_arrays,
-    wilson_interval,
-)
+from pipeline.shares import Z95, ErrorRates, corrected_arrays, wilson_arrays
 
 GROUP_KEYS = {"post": "post_id", "owner": "post_owner", "author": "author"}
 NOT_ENOUGH = "not enough comments"

@@ -11,16 +11,18 @@ import pytest
 from pipeline.aggregate import (
     NO_RATES,
     NOT_ENOUGH,
-    USELESS_TEST,
     AggregateConfig,
+    group_stats,
+    top_clusters,
+    worst_authors,
+)
+from pipeline.shares import (
+    USELESS_TEST,
     ErrorRates,
     corrected_arrays,
     corrected_prevalence,
-    group_stats,
-    top_clusters,
     wilson_arrays,
     wilson_interval,
-    worst_authors,
 )
 
 

@@ -4,8 +4,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline import aggregate
-from pipeline.aggregate import ErrorRates
+from pipeline import shares
 from pipeline.audit import (
     ALL_POSTS,
     NO_POSTS,
@@ -17,6 +16,7 @@ from pipeline.audit import (
 )
 from pipeline.campaign import CampaignConfig, load_campaign, post_index, post_ref
 from pipeline.config import ConfigError
+from pipeline.shares import ErrorRates
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -116,7 +116,7 @@ def test_verdict_uses_the_corrected_share_when_error_rates_are_known():
     rates = ErrorRates(sensitivity=0.8, specificity=0.95, n_pos=300, n_neg=900)
     frame = scored({"p1": ("alice", 200, 40)})
     (verdict,) = run_audit(frame, campaign(("alice", ["p1"])), rates=rates).creators
-    expected = aggregate.corrected_prevalence(40, 200, 0.8, 0.95, 300, 900)
+    expected = shares.corrected_prevalence(40, 200, 0.8, 0.95, 300, 900)
     # Rogan-Gladen: (0.2 + 0.95 - 1) / (0.8 + 0.95 - 1) = 0.2
     assert verdict.share == pytest.approx(0.2) == pytest.approx(expected.estimate)
     assert (verdict.lo, verdict.hi) == pytest.approx((expected.lo, expected.hi))

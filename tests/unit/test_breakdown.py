@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from pipeline import breakdown
-from pipeline.aggregate import ErrorRates, corrected_arrays
+from pipeline.shares import ErrorRates, corrected_arrays
 
 RATES = ErrorRates(0.9, 0.95, 400, 400)
 

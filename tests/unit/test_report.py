@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from pipeline import aggregate
+from pipeline import aggregate, shares
 from pipeline.report import ReportOptions, build_report, plots
 from pipeline.report import render as render_mod
 from pipeline.report.summary import error_rates
@@ -84,10 +84,10 @@ def test_summary_json_holds_the_numbers_on_the_page(report):
     flagged = int((frame["pred_label"] == "spam").sum())
     assert (overall["n"], overall["n_flagged"]) == (len(frame), flagged)
     assert overall["flagged_share"] == pytest.approx(flagged / len(frame))
-    lo, hi = aggregate.wilson_interval(flagged, len(frame))
+    lo, hi = shares.wilson_interval(flagged, len(frame))
     assert (overall["wilson_lo"], overall["wilson_hi"]) == pytest.approx((lo, hi))
     rates = error_rates(MANIFEST)
-    corrected = aggregate.corrected_prevalence(
+    corrected = shares.corrected_prevalence(
         flagged, len(frame), rates.sensitivity, rates.specificity, rates.n_pos, rates.n_neg
     )
     assert overall["corrected_share"] == pytest.approx(corrected.estimate)
