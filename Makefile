@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(BIN)/pip install -q --upgrade pip
 	# torch first and pinned: an unpinned torch pulls a multi-GB CUDA build
 	$(BIN)/pip install -q -c constraints.txt torch==2.13.0
-	$(BIN)/pip install -q -c constraints.txt -e '.[train,onnx,dev]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[train,onnx,openvino,dev]'
 	touch $@
 
 venv: $(VENV)/.installed

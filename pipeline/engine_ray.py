@@ -85,7 +85,7 @@ def _prepare_model(model: Path, backend: str | None) -> None:
     """Build the ONNX cache once here, not in every actor at the same moment."""
     from pipeline.backends import default_backend
 
-    if (backend or default_backend()) == "onnx":
+    if (backend or default_backend()) in ("onnx", "openvino"):
         from pipeline.onnx_export import ensure_onnx
 
         ensure_onnx(model)

@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 from bench_clean import load_comments  # noqa: E402
 
 from pipeline.artifact import read_manifest  # noqa: E402
-from pipeline.backends import default_backend, load_classifier  # noqa: E402
+from pipeline.backends import default_backend, load_classifier, openvino_available  # noqa: E402
 from pipeline.clean import clean_many  # noqa: E402
 from pipeline.model import available_cores, native_bf16  # noqa: E402
 
@@ -40,6 +40,7 @@ from pipeline.model import available_cores, native_bf16  # noqa: E402
 FAST_PATHS = {
     "torch-bf16": "ours, torch bf16 (one single-thread stream per core)",
     "onnx": "ours, ONNX Runtime int8",
+    "openvino": "ours, OpenVINO (bf16 where native; one single-thread stream per core)",
 }
 
 
@@ -84,7 +85,7 @@ def model_rates(
     rates, lines = {"ours, torch fp32": rate}, []
     threshold = read_manifest(model)["threshold"]
     for backend, name in FAST_PATHS.items():
-        if backend != "torch-bf16" or native_bf16():
+        if runs_here(backend):
             rates[name], p_spam = model_rate(model, backend, texts)
             lines.append(agreement(name, p_spam, reference, threshold))
     if student is not None:
@@ -92,6 +93,12 @@ def model_rates(
         rates[name], p_spam = model_rate(student, default_backend(), texts)
         lines.append(agreement("student", p_spam, reference, 0.5))
     return rates, lines
+
+
+def runs_here(backend: str) -> bool:
+    if backend == "torch-bf16":
+        return native_bf16()
+    return backend != "openvino" or openvino_available()
 
 
 def student_row(student: Path) -> str:
@@ -140,7 +147,8 @@ def machine() -> str:
          if line.startswith("model name")), platform.processor(),
     )  # fmt: skip
     libs = ", ".join(
-        f"{p} {version(p)}" for p in ("torch", "onnxruntime", "transformers", "numpy", "pandas")
+        f"{p} {version(p)}"
+        for p in ("torch", "onnxruntime", "openvino", "transformers", "numpy", "pandas")
     )
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     cores = f"{available_cores()} cores usable"

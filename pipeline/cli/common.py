@@ -45,9 +45,11 @@ BackendOpt = Annotated[
     str | None,
     typer.Option(
         help="Inference backend: `torch` (fp32, exactly the training-time scores),"
-        " `torch-bf16` (bfloat16; CPUs with AMX or AVX-512 BF16 only) or `onnx` (int8 ONNX"
-        " Runtime, exported to MODEL/onnx/ on first use). Default: the fastest here, torch-bf16"
-        " on AMX CPUs, else onnx when onnxruntime is installed, else torch."
+        " `torch-bf16` (bfloat16; CPUs with AMX or AVX-512 BF16 only), `onnx` (int8 ONNX"
+        " Runtime) or `openvino` (the fp32 ONNX graph on OpenVINO, bf16 where the CPU has it);"
+        " both ONNX backends export to MODEL/onnx/ on first use. Default: the fastest here:"
+        " on AMX CPUs openvino when installed, else torch-bf16; elsewhere onnx when"
+        " onnxruntime is installed, else torch."
     ),
 ]
 PseudonymizeOpt = Annotated[

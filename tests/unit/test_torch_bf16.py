@@ -52,17 +52,19 @@ def test_bf16_is_refused_without_native_support(tiny_model_dir, monkeypatch):
 
 
 @pytest.mark.parametrize(
-    ("flags", "onnx", "expected"),
+    ("flags", "onnx", "openvino", "expected"),
     [
-        ({"amx_bf16", "avx512_bf16"}, True, "torch-bf16"),  # measured fastest on AMX
-        ({"avx512_bf16"}, True, "onnx"),  # bf16 without AMX: not measured faster than int8
-        ({"avx2"}, True, "onnx"),
-        ({"avx2"}, False, "torch"),
+        ({"amx_bf16", "avx512_bf16"}, True, True, "openvino"),  # measured fastest on AMX
+        ({"amx_bf16", "avx512_bf16"}, True, False, "torch-bf16"),
+        ({"avx512_bf16"}, True, True, "onnx"),  # bf16 without AMX: not measured faster
+        ({"avx2"}, True, True, "onnx"),
+        ({"avx2"}, False, False, "torch"),
     ],
 )
-def test_default_backend_is_the_fastest_for_this_cpu(monkeypatch, flags, onnx, expected):
+def test_default_backend_is_the_fastest_for_this_cpu(monkeypatch, flags, onnx, openvino, expected):
     monkeypatch.setattr("pipeline.model.cpu_flags", lambda: frozenset(flags))
     monkeypatch.setattr("pipeline.backends.onnx_available", lambda: onnx)
+    monkeypatch.setattr("pipeline.backends.openvino_available", lambda: openvino)
     assert default_backend() == expected
 
 

@@ -1,0 +1,110 @@
+"""The OpenVINO backend: the cached fp32 ONNX export on OpenVINO, the same interface and scores."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("openvino", reason="the openvino extra is not installed")
+pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
+
+from pipeline.artifact import ModelError  # noqa: E402
+from pipeline.backends import OpenVinoClassifier, load_classifier  # noqa: E402
+from pipeline.model import Classifier, available_cores  # noqa: E402
+
+TEXTS = [
+    "check out my channel for free music [url]",
+    "love this song",
+    "",
+    "DM @crypto_guru to earn $5k a week",
+    "wow",
+    "word " * 200,  # longer than max_length: truncated the same way on every backend
+]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A private copy, so this module's ONNX cache never races other tests' builds."""
+    return Path(shutil.copytree(tiny_model_dir, tmp_path_factory.mktemp("ov") / "model"))
+
+
+@pytest.fixture(scope="module")
+def torch_model(model_dir: Path) -> Classifier:
+    return Classifier.from_pretrained(model_dir)
+
+
+def test_f32_matches_torch_exactly_enough(model_dir, torch_model):
+    f32 = OpenVinoClassifier.from_pretrained(model_dir, precision="f32")
+    assert f32.precision == "f32"
+    np.testing.assert_allclose(f32.logits_clean(TEXTS), torch_model.logits_clean(TEXTS), atol=1e-4)
+
+
+def test_same_interface_and_every_head(model_dir, torch_model):
+    ov = load_classifier(model_dir, "openvino")
+    scores = ov.score_clean(TEXTS, batch_size=2)
+    assert set(scores) == set(torch_model.manifest["heads"])
+    assert scores["p_spam"].shape == (len(TEXTS),) and scores["p_spam"].dtype == np.float64
+    assert ov.logits_clean(TEXTS).shape == torch_model.logits_clean(TEXTS).shape
+    np.testing.assert_allclose(
+        scores["p_spam"], torch_model.score_clean(TEXTS)["p_spam"], atol=0.02
+    )
+    assert ov.predict(["free money [url]"]).tolist()[0] in ("spam", "genuine")
+    assert ov.predict_proba(TEXTS).shape == (len(TEXTS), 2)
+    assert ov.score_clean([])["p_spam"].shape == (0,)
+    assert ov.threshold == torch_model.threshold
+
+
+def test_streams_keep_the_input_order(model_dir):
+    ov = load_classifier(model_dir, "openvino")
+    assert ov.streams == available_cores()  # one single-threaded stream per core
+    forward = ov.score_clean(TEXTS, batch_size=1)["p_spam"]  # alone, so order-independent
+    backward = ov.score_clean(TEXTS[::-1], batch_size=1)["p_spam"][::-1]
+    np.testing.assert_array_equal(backward, forward)
+    many = TEXTS * 50  # more batches than streams, each borrowing an idle request
+    np.testing.assert_array_equal(
+        ov.score_clean(many, batch_size=3)["p_spam"], np.tile(forward, 50)
+    )
+
+
+def test_missing_openvino_is_a_clear_error(model_dir, monkeypatch):
+    monkeypatch.setattr("pipeline.backends.openvino_available", lambda: False)
+    with pytest.raises(ModelError, match=r"pip install 'comment-audit\[openvino\]'"):
+        load_classifier(model_dir, "openvino")
+
+
+@pytest.mark.data
+def test_openvino_agrees_with_torch_on_real_comments(agrees_with_fp32):
+    """Acceptance: labels agree on >= 99.5% and |delta p_spam| <= 0.02 on >= 99%."""
+    agrees_with_fp32("openvino")
+
+
+def test_cli_scores_on_openvino_like_torch(model_dir, tmp_path):
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps({"text": t, "post_id": "p"}) + "\n" for t in TEXTS if t))
+    scores = {}
+    for backend in ("torch", "openvino"):
+        out = tmp_path / f"{backend}.parquet"
+        args = [
+            "score",
+            src,
+            "-o",
+            out,
+            "--model",
+            model_dir,
+            "--backend",
+            backend,
+            "--no-progress",
+        ]
+        result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        scores[backend] = pd.read_parquet(out)["p_spam"].to_numpy()
+    np.testing.assert_allclose(scores["openvino"], scores["torch"], atol=0.02)
