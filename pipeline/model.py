@@ -232,6 +232,10 @@ class Classifier:
         with torch.inference_mode():  # thread-local, so entered in the thread that runs it
             return self.network(input_ids=ids, attention_mask=mask).logits.float().numpy()
 
+    def release_memory(self) -> None:
+        """Hand back buffers kept between calls; the scorer calls it after each chunk. Torch
+        keeps none (the allocator's are trimmed by pipeline.memory)."""
+
     @property
     def pad_id(self) -> int:
         return int(self.tokenizer.pad_token_id or 0)

@@ -232,6 +232,8 @@ def score_chunks(
         else:
             cache.fill(frame, scorer)
             checkpoint.commit(index, cache.apply(frame, scorer.threshold))
+            if hasattr(scorer, "release_memory"):  # a Classifier; other scorers may lack it
+                scorer.release_memory()
             memory.trim(collect=False)  # the chunk's freed activations (pipeline.memory)
         on_rows(len(chunk))
     summary.texts_scored = cache.texts_scored

@@ -108,3 +108,10 @@ def test_cli_scores_on_openvino_like_torch(model_dir, tmp_path):
         assert result.exit_code == 0, result.output
         scores[backend] = pd.read_parquet(out)["p_spam"].to_numpy()
     np.testing.assert_allclose(scores["openvino"], scores["torch"], atol=0.02)
+
+
+def test_released_buffers_are_rebuilt_with_the_same_scores(model_dir):
+    ov = load_classifier(model_dir, "openvino")
+    before = ov.score_clean(TEXTS)["p_spam"]
+    ov.release_memory()  # the scorer does this after every chunk
+    np.testing.assert_array_equal(ov.score_clean(TEXTS)["p_spam"], before)
