@@ -195,6 +195,11 @@ class OpenVinoClassifier(OnnxClassifier):
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         for _ in range(streams):
             self._idle.put(model.create_infer_request())
+        # One batch on this thread before any run side by side: OpenVINO's bindings set up
+        # their numpy bridge on first use, and two threads doing that at once deadlock on the
+        # GIL (pybind11's call-once inside a static initialiser, pybind/pybind11#4877); it
+        # hung 5 of 8 fresh processes whose first two batches started together.
+        self._forward([[self.pad_id]])
 
     @classmethod
     def from_pretrained(

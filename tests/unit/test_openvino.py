@@ -115,3 +115,36 @@ def test_released_buffers_are_rebuilt_with_the_same_scores(model_dir):
     before = ov.score_clean(TEXTS)["p_spam"]
     ov.release_memory()  # the scorer does this after every chunk
     np.testing.assert_array_equal(ov.score_clean(TEXTS)["p_spam"], before)
+
+
+RACE = """
+import sys, threading
+from pipeline.backends import load_classifier
+classifier = load_classifier(sys.argv[1], "openvino")
+barrier, stop = threading.Barrier(2), threading.Event()
+def busy():  # a Python thread holding the GIL often, as the cleaning thread does
+    while not stop.is_set():
+        pass
+def first_batches():
+    barrier.wait()
+    for _ in range(5):
+        classifier._forward([[101, 2023, 102]] * 4)
+threading.Thread(target=busy, daemon=True).start()
+streams = [threading.Thread(target=first_batches) for _ in range(2)]
+[t.start() for t in streams]
+[t.join() for t in streams]
+stop.set()
+"""
+
+
+def test_first_batches_side_by_side_do_not_deadlock(model_dir):
+    """Two streams' first batches at once hung ~60% of fresh processes (OpenVINO's numpy
+    bridge set up by both at once); three fresh processes must all finish."""
+    import subprocess
+    import sys
+
+    for _ in range(3):
+        run = subprocess.run(
+            [sys.executable, "-c", RACE, str(model_dir)], timeout=60, capture_output=True
+        )
+        assert run.returncode == 0, run.stderr.decode()[-2000:]
