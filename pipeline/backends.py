@@ -162,13 +162,20 @@ class OnnxClassifier(Classifier):
         return self.model.run(["logits"], feeds, self._run_options)[0]
 
 
+# Our precision names -> OpenVINO's inference precision hints.
+OPENVINO_PRECISIONS = {"bf16": "bf16", "fp32": "f32"}
+
+
 def compile_openvino(graph: Path, streams: int, precision: str) -> Any:
     """The ONNX graph compiled for the CPU: `streams` single-threaded streams, `precision`
-    ("bf16" or "f32") for the matrix products."""
+    (a key of OPENVINO_PRECISIONS) for the matrix products."""
     import openvino as ov
 
+    if precision not in OPENVINO_PRECISIONS:
+        choices = ", ".join(OPENVINO_PRECISIONS)
+        raise ModelError(f"unknown precision {precision!r} for openvino; choose from {choices}")
     config = {
-        "INFERENCE_PRECISION_HINT": precision,
+        "INFERENCE_PRECISION_HINT": OPENVINO_PRECISIONS[precision],
         "NUM_STREAMS": str(streams),
         "INFERENCE_NUM_THREADS": str(streams),
     }
@@ -219,7 +226,7 @@ class OpenVinoClassifier(OnnxClassifier):
         warn_on_cleaning_drift(path, manifest)
         graph = ensure_onnx(path, "fp32", base, manifest)
         # Emulated bf16 is slower than fp32, so bf16 only where the CPU multiplies it natively.
-        precision = precision or ("bf16" if native_bf16() else "f32")
+        precision = precision or ("bf16" if native_bf16() else "fp32")
         streams = threads or available_cores()
         model = compile_openvino(graph, streams, precision)
         classifier = cls(model, load_tokenizer(path), manifest, streams, precision)

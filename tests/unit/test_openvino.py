@@ -38,10 +38,12 @@ def torch_model(model_dir: Path) -> Classifier:
     return Classifier.from_pretrained(model_dir)
 
 
-def test_f32_matches_torch_exactly_enough(model_dir, torch_model):
-    f32 = OpenVinoClassifier.from_pretrained(model_dir, precision="f32")
-    assert f32.precision == "f32"
-    np.testing.assert_allclose(f32.logits_clean(TEXTS), torch_model.logits_clean(TEXTS), atol=1e-4)
+def test_fp32_matches_torch_exactly_enough(model_dir, torch_model):
+    fp32 = OpenVinoClassifier.from_pretrained(model_dir, precision="fp32")
+    assert fp32.precision == "fp32"
+    np.testing.assert_allclose(fp32.logits_clean(TEXTS), torch_model.logits_clean(TEXTS), atol=1e-4)
+    with pytest.raises(ModelError, match="unknown precision 'int4' for openvino"):
+        OpenVinoClassifier.from_pretrained(model_dir, precision="int4")
 
 
 def test_same_interface_and_every_head(model_dir, torch_model):
