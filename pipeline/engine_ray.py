@@ -85,10 +85,11 @@ def _prepare_model(model: Path, backend: str | None) -> None:
     """Build the ONNX cache once here, not in every actor at the same moment."""
     from pipeline.backends import default_backend
 
-    if (backend or default_backend()) in ("onnx", "openvino"):
+    backend = backend or default_backend()
+    if backend in ("onnx", "openvino"):
         from pipeline.onnx_export import ensure_onnx
 
-        ensure_onnx(model)
+        ensure_onnx(model, "int8" if backend == "onnx" else "fp32")
 
 
 def _scored(ray: Any, chunks: Iterator[pd.DataFrame], model: str, backend: str | None):

@@ -73,6 +73,18 @@ def test_streams_keep_the_input_order(model_dir):
     )
 
 
+def test_first_use_exports_only_the_fp32_graph(tiny_model_dir, tmp_path):
+    model = Path(shutil.copytree(tiny_model_dir, tmp_path / "model"))
+    load_classifier(model, "openvino")
+    assert sorted(p.name for p in (model / "onnx").glob("*.onnx")) == ["model.fp32.onnx"]
+    load_classifier(model, "onnx")  # the int8 graph is built when a backend needs it
+    assert sorted(p.name for p in (model / "onnx").glob("*.onnx")) == [
+        "model.fp32.onnx",
+        "model.int8.onnx",
+    ]
+    load_classifier(model, "openvino")  # and the fuller cache still serves openvino
+
+
 def test_missing_openvino_is_a_clear_error(model_dir, monkeypatch):
     monkeypatch.setattr("pipeline.backends.openvino_available", lambda: False)
     with pytest.raises(ModelError, match=r"pip install 'comment-audit\[openvino\]'"):
