@@ -35,6 +35,8 @@ _JSON_TYPES = {"list": "array", "str": "string", "bool": "boolean", "NoneType": 
 # One field may be a multi-megabyte comment, but an unclosed quote must not swallow a
 # whole 10 GB file into memory: past this the read stops with an error.
 csv.field_size_limit(MAX_LINE)
+MAX_UNCLOSED = 20
+UNCLOSED = "a quoted field opens here and never closes; the lines after it are read as rows"
 
 
 @dataclass(frozen=True)
@@ -105,14 +107,40 @@ def _csv(source: Source) -> tuple[list[str], Iterator[Item]]:
     lines = text_lines(source)
     first = next(lines, "")
     delimiter = "\t" if source.format == "tsv" else sniff_delimiter(first)
-    lines = chain([first], lines)
-    reader = csv.reader(lines, delimiter=delimiter)
+    tape = _Tape(chain([first], lines))
+    reader = csv.reader(tape, delimiter=delimiter)
     try:  # a quote opened in the header and never closed reads on up to the field limit
         names = next(reader, [])
     except csv.Error as e:
         raise InputError(source.name, f"unreadable CSV header: {e}", line=1) from e
+    tape.take()
     header = _dedupe([h.strip().lstrip("\ufeff") for h in names])
-    return header, _csv_rows(reader, header, source.name, delimiter)
+    return header, _csv_rows(reader, tape, header, source.name, delimiter)
+
+
+class _Tape:
+    """The lines a csv reader consumed since the last `take()`. The reader asks for another
+    line after the last one only when a quoted field is still open, so `exhausted` before a
+    row is returned means that row's quote never closed."""
+
+    def __init__(self, lines: Iterator[str]) -> None:
+        self._lines, self._taken, self.exhausted = lines, [], False
+
+    def __iter__(self) -> _Tape:
+        return self
+
+    def __next__(self) -> str:
+        try:
+            line = next(self._lines)
+        except StopIteration:
+            self.exhausted = True
+            raise
+        self._taken.append(line)
+        return line
+
+    def take(self) -> list[str]:
+        taken, self._taken = self._taken, []
+        return taken
 
 
 def sniff_delimiter(header_line: str) -> str:
@@ -130,14 +158,36 @@ def _dedupe(names: list[str]) -> list[str]:
     return out
 
 
-def _csv_rows(reader, header: list[str], name: str, delimiter: str) -> Iterator[Item]:
-    width, last = len(header), reader.line_num
+def _csv_rows(reader, tape: _Tape, header: list[str], name: str, delimiter: str) -> Iterator[Item]:
+    # A quote that never closes swallows every line after it into one field. That record is
+    # rejected and the swallowed lines are read again as rows; each re-read reads to the end
+    # of the file, so a file with many unclosed quotes is an error rather than quadratic.
+    offset = 0
+    for _ in range(MAX_UNCLOSED + 1):
+        swallowed = yield from _rows(reader, tape, header, name, delimiter, offset)
+        if swallowed is None:
+            return
+        offset, raw = swallowed
+        field = _opening_field(raw[0], header, delimiter)
+        yield Reject(name, offset, field, UNCLOSED, raw[0].rstrip("\r\n"))
+        tape = _Tape(iter(raw[1:]))
+        reader = csv.reader(tape, delimiter=delimiter)
+    raise InputError(name, f"more than {MAX_UNCLOSED} quoted fields never close", line=offset)
+
+
+def _rows(reader, tape: _Tape, header: list[str], name: str, delimiter: str, offset: int):
+    """Records and rejects up to the end, or up to a record whose quote never closed: then
+    returns (its line, its raw lines)."""
+    width, last = len(header), reader.line_num + offset
     # Held by the frame: a generator left open until interpreter exit is closed after module
     # globals are gone, and `except csv.Error` would then raise a TypeError of its own.
     csv_error = csv.Error
     try:
         for row in reader:
-            start, last = last + 1, reader.line_num
+            start, last = last + 1, reader.line_num + offset
+            raw = tape.take()
+            if tape.exhausted and len(raw) > 1:
+                return start, raw
             if not row:
                 continue  # a blank line is not a record
             if len(row) > width and not any(row[width:]):
@@ -148,7 +198,14 @@ def _csv_rows(reader, header: list[str], name: str, delimiter: str) -> Iterator[
             else:
                 yield Record(start, dict(zip(header, row, strict=True)))
     except csv_error as e:
-        raise InputError(name, f"unreadable CSV: {e}", line=reader.line_num + 1) from e
+        raise InputError(name, f"unreadable CSV: {e}", line=reader.line_num + offset + 1) from e
+    return None
+
+
+def _opening_field(line: str, header: list[str], delimiter: str) -> str | None:
+    """The column whose quote opens on `line` (the last one that line starts)."""
+    cells = next(csv.reader([line], delimiter=delimiter), [])
+    return header[len(cells) - 1] if 0 < len(cells) <= len(header) else None
 
 
 def _ragged(header: list[str], row: list[str]) -> tuple[str, str]:

@@ -101,9 +101,9 @@ def _rows(n: int) -> bytes:
 
 
 CASES: tuple[Case, ...] = (
-    Case("unclosed_quote.csv", "CSV: a quote never closed swallows the rest of the file",
+    Case("unclosed_quote.csv", "CSV: a quote never closed: its row is rejected, not the rest",
          lambda: _csv(b'c1,ann,"never closed\n', b"c2,bob,swallowed\n", b"c3,cy,also\n"),
-         records=1, rows=1),
+         records=3, rows=2, expect="never closes"),
     Case("unclosed_quote_mid.csv", "CSV: a stray quote inside a field",
          lambda: _csv(b'c1,ann,he said "hi\n', b'c2,bob,"ok" then more\n'), records=2, rows=2),
     Case("ragged.csv", "CSV: rows with too many and too few fields",

@@ -237,6 +237,40 @@ def test_ragged_rows_are_rejected_with_line_and_reason():
     assert sink.rejects[0].raw == "r2,bob_fake,too,many,fields"
 
 
+UNCLOSED_CSV = (
+    'comment_id,post_id,text\n1,p1,hello\n2,p1,"great post\n3,p2,fine\n4,p2,""quoted"" too\n'
+)
+
+
+def test_an_unclosed_quote_does_not_swallow_the_rows_after_it(tmp_path):
+    src = tmp_path / "unclosed.csv"
+    src.write_text(UNCLOSED_CSV)
+    df, sink = read_all(src)
+    assert df["comment_id"].tolist() == ["1", "3", "4"]
+    assert df["source_line"].tolist() == [2, 4, 5]  # physical lines of the file
+    assert df["text"].tolist()[1] == "fine"
+    reason = "a quoted field opens here and never closes; the lines after it are read as rows"
+    assert [(r.line, r.field, r.reason, r.raw) for r in sink.rejects] == [
+        (3, "text", reason, '2,p1,"great post'),
+    ]
+
+
+def test_a_quote_left_open_on_the_last_line_keeps_its_text(tmp_path):
+    src = tmp_path / "last.csv"
+    src.write_text('comment_id,text\n1,hello\n2,"great post\n')
+    df, sink = read_all(src)
+    assert df["text"].tolist() == ["hello", "great post\n"] and not sink.rejects
+
+
+def test_too_many_unclosed_quotes_are_an_error_not_a_reread_each(tmp_path, monkeypatch):
+    # Each recovery re-reads the rest of the file; past MAX_UNCLOSED the read stops instead.
+    monkeypatch.setattr("pipeline.records.MAX_UNCLOSED", 0)
+    src = tmp_path / "unclosed.csv"
+    src.write_text(UNCLOSED_CSV)
+    with pytest.raises(InputError, match="more than 0 quoted fields never close"):
+        read_all(src)
+
+
 def test_bad_jsonl_lines_are_rejected():
     df, sink = read_all(FIX / "bad_lines.jsonl")
     assert df["comment_id"].tolist() == ["j1", "j3"]
