@@ -22,15 +22,15 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.artifact import ModelError, verify_dir
+from pipeline.artifact import ModelError
 from pipeline.model import (
     Classifier,
     amx_bf16,
     available_cores,
     load_tokenizer,
     native_bf16,
+    open_model_dir,
     pad_batch,
-    warn_on_cleaning_drift,
 )
 
 # onnxruntime writes telemetry files under ~/.cache unless told not to (read at import).
@@ -38,6 +38,8 @@ os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
 # Torch backend name -> network precision.
 TORCH_BACKENDS = {"torch": "fp32", "torch-bf16": "bf16"}
 BACKENDS = (*TORCH_BACKENDS, "onnx", "openvino")
+# Graph backend name -> the cached ONNX graph it reads (pipeline.onnx_export.FILES).
+ONNX_GRAPHS = {"onnx": "int8", "openvino": "fp32"}
 # Small batches keep a layer's activations in L2 (measured best, docs/benchmarks.md); with
 # batches sorted by length, padding waste is already near zero at any batch size.
 ONNX_BATCH = 16
@@ -108,8 +110,22 @@ def run_options() -> Any:
     return options
 
 
-class OnnxClassifier(Classifier):
-    """A Classifier running an ONNX graph; `streams` batches run at once (ORT frees the GIL)."""
+class GraphClassifier(Classifier):
+    """A Classifier whose logits come from a compiled graph (`model`), not a torch network;
+    `streams` batches run at once, since both runtimes free the GIL while they run."""
+
+    def __init__(
+        self, model: Any, tokenizer: Any, manifest: dict[str, Any], streams: int, precision: str
+    ) -> None:
+        # Deliberately not Classifier.__init__: there is no torch network to put in eval mode.
+        self.model, self.tokenizer, self.manifest = model, tokenizer, manifest
+        self.precision = precision
+        self.directory: Path | None = None
+        self.streams = streams
+
+
+class OnnxClassifier(GraphClassifier):
+    """A Classifier running an ONNX graph on ONNX Runtime."""
 
     batch_size = ONNX_BATCH
 
@@ -121,11 +137,7 @@ class OnnxClassifier(Classifier):
         streams: int = 1,
         precision: str = "int8",
     ) -> None:
-        # Deliberately not Classifier.__init__: there is no torch network to put in eval mode.
-        self.model, self.tokenizer, self.manifest = model, tokenizer, manifest
-        self.precision = precision
-        self.directory: Path | None = None
-        self.streams = streams
+        super().__init__(model, tokenizer, manifest, streams, precision)
         self._run_options = run_options()
 
     @classmethod
@@ -139,11 +151,7 @@ class OnnxClassifier(Classifier):
         """Load a model dir, exporting it to ONNX first when `<model>/onnx/` is missing/stale."""
         from pipeline.onnx_export import ensure_onnx
 
-        path = Path(path)
-        if not path.is_dir():
-            raise ModelError(f"model directory {path} not found (try models/default)")
-        manifest = verify_dir(path)
-        warn_on_cleaning_drift(path, manifest)
+        path, manifest = open_model_dir(path)
         graph = ensure_onnx(path, precision, base, manifest)
         # One single-threaded session per core, run side by side, scales better on small
         # batches than one session splitting each op over the cores (no per-op barrier).
@@ -182,7 +190,7 @@ def compile_openvino(graph: Path, streams: int, precision: str) -> Any:
     return ov.Core().compile_model(str(graph), "CPU", config)
 
 
-class OpenVinoClassifier(OnnxClassifier):
+class OpenVinoClassifier(GraphClassifier):
     """A Classifier running the fp32 ONNX export on OpenVINO, bf16 on native-bf16 CPUs.
 
     The whole graph runs in C++ with the GIL released, so unlike torch eager (whose every op
@@ -195,10 +203,7 @@ class OpenVinoClassifier(OnnxClassifier):
     def __init__(
         self, model: Any, tokenizer: Any, manifest: dict[str, Any], streams: int, precision: str
     ) -> None:
-        self.model, self.tokenizer, self.manifest = model, tokenizer, manifest
-        self.precision = precision
-        self.directory: Path | None = None
-        self.streams = streams
+        super().__init__(model, tokenizer, manifest, streams, precision)
         self._idle: queue.SimpleQueue[Any] = queue.SimpleQueue()
         for _ in range(streams):
             self._idle.put(model.create_infer_request())
@@ -219,12 +224,8 @@ class OpenVinoClassifier(OnnxClassifier):
         """Load a model dir, exporting it to ONNX first when `<model>/onnx/` is missing/stale."""
         from pipeline.onnx_export import ensure_onnx
 
-        path = Path(path)
-        if not path.is_dir():
-            raise ModelError(f"model directory {path} not found (try models/default)")
-        manifest = verify_dir(path)
-        warn_on_cleaning_drift(path, manifest)
-        graph = ensure_onnx(path, "fp32", base, manifest)
+        path, manifest = open_model_dir(path)
+        graph = ensure_onnx(path, ONNX_GRAPHS["openvino"], base, manifest)
         # Emulated bf16 is slower than fp32, so bf16 only where the CPU multiplies it natively.
         precision = precision or ("bf16" if native_bf16() else "fp32")
         streams = threads or available_cores()

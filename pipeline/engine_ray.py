@@ -83,13 +83,13 @@ def score_ray(
 
 def _prepare_model(model: Path, backend: str | None) -> None:
     """Build the ONNX cache once here, not in every actor at the same moment."""
-    from pipeline.backends import default_backend
+    from pipeline.backends import ONNX_GRAPHS, default_backend
 
-    backend = backend or default_backend()
-    if backend in ("onnx", "openvino"):
+    graph = ONNX_GRAPHS.get(backend or default_backend())
+    if graph is not None:
         from pipeline.onnx_export import ensure_onnx
 
-        ensure_onnx(model, "int8" if backend == "onnx" else "fp32")
+        ensure_onnx(model, graph)
 
 
 def _scored(ray: Any, chunks: Iterator[pd.DataFrame], model: str, backend: str | None):

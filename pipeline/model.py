@@ -161,11 +161,7 @@ class Classifier:
 
         `precision` "bf16" runs the network in bfloat16 (CPUs with native bf16 only: see
         `native_bf16`); "fp32" reproduces the training-time scores exactly."""
-        path = Path(path)
-        if not path.is_dir():
-            raise ModelError(f"model directory {path} not found (try models/default)")
-        manifest = verify_dir(path)
-        warn_on_cleaning_drift(path, manifest)
+        path, manifest = open_model_dir(path)
         base_dir = verify_base(manifest, base)
         network = load_network(path, manifest, base_dir)
         classifier = cls(network, load_tokenizer(path), manifest, threads, precision)
@@ -269,6 +265,16 @@ class Classifier:
         """Label names for RAW comments: spam where calibrated p_spam >= the threshold."""
         p_spam = self.predict_proba(texts)[:, self.labels.index("spam")]
         return np.where(p_spam >= self.threshold, "spam", "genuine").astype(object)
+
+
+def open_model_dir(path: str | Path) -> tuple[Path, dict[str, Any]]:
+    """A model dir and its verified manifest, as every backend's `from_pretrained` opens it."""
+    path = Path(path)
+    if not path.is_dir():
+        raise ModelError(f"model directory {path} not found (try models/default)")
+    manifest = verify_dir(path)
+    warn_on_cleaning_drift(path, manifest)
+    return path, manifest
 
 
 def warn_on_cleaning_drift(path: Path, manifest: dict[str, Any]) -> None:

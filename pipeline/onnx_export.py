@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import warnings
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +74,7 @@ def ensure_onnx(
     found = cached_model(cache, manifest, precision)
     if found is None:
         # The fp32 graph alone (OpenVINO's input) skips the int8 quantisation, ~3 s.
-        build_cache(model_dir, manifest, cache, base, ("fp32",) if precision == "fp32" else None)
+        build_cache(model_dir, manifest, cache, base, ("fp32",) if precision == "fp32" else FILES)
         found = cached_model(cache, manifest, precision)
     if found is None:
         raise ModelError(f"{cache}: the ONNX export did not verify; delete that directory")
@@ -97,10 +98,10 @@ def build_cache(
     manifest: dict[str, Any],
     target: Path,
     base: str | None = None,
-    precisions: tuple[str, ...] | None = None,
+    precisions: Collection[str] = FILES,
 ) -> Path:
     """Export + quantise into a staging dir, then swap it in for any stale cache.
-    `precisions` None: every graph in FILES; ("fp32",): the export without its int8 version."""
+    `precisions`: the graphs to build (keys of FILES); ("fp32",) skips the int8 version."""
     from pipeline.network import load_network
 
     network = load_network(model_dir, manifest, verify_base(manifest, base))
@@ -109,7 +110,7 @@ def build_cache(
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         export_fp32(network, staging / FILES["fp32"])
-        if "int8" in (precisions or FILES):
+        if "int8" in precisions:
             quantize_int8(staging / FILES["fp32"], staging / FILES["int8"])
         _write_meta(staging, manifest, network)
         _swap_in(staging, target)

@@ -121,6 +121,21 @@ def tiny_model_dir(tiny_fitted, tiny_cfg, tmp_path_factory: pytest.TempPathFacto
     return export_artifact(target, tiny_fitted.network, tiny_fitted.tokenizer, manifest)
 
 
+@pytest.fixture(scope="module")
+def model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the tiny model per test module, so one module's ONNX cache builds never race
+    another's (the ONNX Runtime and OpenVINO modules both export it)."""
+    return Path(shutil.copytree(tiny_model_dir, tmp_path_factory.mktemp("graph") / "model"))
+
+
+@pytest.fixture(scope="module")
+def torch_model(model_dir: Path):
+    """The module's tiny model on torch fp32: the reference for the graph backends."""
+    from pipeline.model import Classifier
+
+    return Classifier.from_pretrained(model_dir)
+
+
 @pytest.fixture
 def model_copy(tiny_model_dir: Path, tmp_path: Path) -> Path:
     """A throwaway copy of the tiny model dir to tamper with."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -26,17 +25,6 @@ TEXTS = [
     "wow",
     "word " * 200,  # longer than max_length: truncated the same way on both backends
 ]
-
-
-@pytest.fixture(scope="module")
-def model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private copy, so this module's cache builds never race other tests."""
-    return Path(shutil.copytree(tiny_model_dir, tmp_path_factory.mktemp("onnx") / "model"))
-
-
-@pytest.fixture(scope="module")
-def torch_model(model_dir: Path) -> Classifier:
-    return Classifier.from_pretrained(model_dir)
 
 
 def test_fp32_export_matches_torch(model_dir, torch_model):

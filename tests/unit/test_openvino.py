@@ -15,7 +15,7 @@ pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
 
 from pipeline.artifact import ModelError  # noqa: E402
 from pipeline.backends import OpenVinoClassifier, load_classifier  # noqa: E402
-from pipeline.model import Classifier, available_cores  # noqa: E402
+from pipeline.model import available_cores  # noqa: E402
 
 TEXTS = [
     "check out my channel for free music [url]",
@@ -25,17 +25,6 @@ TEXTS = [
     "wow",
     "word " * 200,  # longer than max_length: truncated the same way on every backend
 ]
-
-
-@pytest.fixture(scope="module")
-def model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A private copy, so this module's ONNX cache never races other tests' builds."""
-    return Path(shutil.copytree(tiny_model_dir, tmp_path_factory.mktemp("ov") / "model"))
-
-
-@pytest.fixture(scope="module")
-def torch_model(model_dir: Path) -> Classifier:
-    return Classifier.from_pretrained(model_dir)
 
 
 def test_fp32_matches_torch_exactly_enough(model_dir, torch_model):
