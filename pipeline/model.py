@@ -20,6 +20,7 @@ import torch
 
 from pipeline.artifact import ModelError, verify_base, verify_dir
 from pipeline.network import load_network, quiet_transformers
+from pipeline.tokens import Encoder
 
 __all__ = [
     "PRECISIONS",
@@ -98,18 +99,6 @@ def load_tokenizer(directory: Path) -> Any:
         return AutoTokenizer.from_pretrained(str(directory), trust_remote_code=False)
 
 
-def rust_encoder(tokenizer: Any, max_length: int) -> Any:
-    """A private copy of the fast (Rust) tokenizer that truncates at `max_length` and does not
-    pad: the same ids as calling the transformers tokenizer with truncation, without building
-    its Python objects (a third of the time)."""
-    from tokenizers import Tokenizer
-
-    encoder = Tokenizer.from_str(tokenizer.backend_tokenizer.to_str())
-    encoder.enable_truncation(max_length)
-    encoder.no_padding()
-    return encoder
-
-
 def pad_batch(rows: list[list[int]], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
     """(input_ids, attention_mask) int64 arrays, padded to the longest row."""
     input_ids = np.full((len(rows), max(map(len, rows))), pad_id, dtype=np.int64)
@@ -181,13 +170,12 @@ class Classifier:
         return int(self.manifest["max_length"])
 
     @functools.cached_property
-    def _encoder(self) -> Any:
-        return rust_encoder(self.tokenizer, self.max_length)
+    def _encoder(self) -> Encoder:
+        return Encoder(self.tokenizer, self.max_length)
 
     def encode(self, model_texts: Sequence[str]) -> list[list[int]]:
-        """Token ids of already-cleaned texts, truncated at `max_length` (the Rust tokenizer,
-        one batch call spread over the cores)."""
-        return [e.ids for e in self._encoder.encode_batch(list(model_texts))]
+        """Token ids of already-cleaned texts, truncated at `max_length` (pipeline.tokens)."""
+        return self._encoder(model_texts)
 
     def logits_clean(self, model_texts: Sequence[str], batch_size: int | None = None) -> np.ndarray:
         """Raw (uncalibrated) logits for already-cleaned text, in input order."""

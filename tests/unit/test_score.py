@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -107,6 +108,35 @@ def test_ten_thousand_copies_cost_one_forward_pass(tmp_path, classifier):
     assert scorer.texts == 1 and summary.texts_scored == 1
     assert summary.rows_scored == 10_000
     assert pd.read_parquet(tmp_path / "out.parquet")["p_spam"].nunique() == 1
+
+
+class EncodingScorer(CountingScorer):
+    """A CountingScorer that tokenises apart, as a Classifier does, recording on which thread."""
+
+    def __init__(self, classifier: Classifier) -> None:
+        super().__init__(classifier)
+        self.encoded, self.encode_threads = 0, set()
+
+    def encode(self, texts):
+        self.encoded += len(texts)
+        self.encode_threads.add(threading.get_ident())
+        return self.classifier.encode(texts)
+
+    def score_ids(self, ids, batch_size: int | None = None):
+        self.calls += 1
+        return self.classifier.score_ids(ids, batch_size)
+
+
+def test_texts_are_tokenised_once_per_key_off_the_model_thread(tmp_path, classifier):
+    src = export(tmp_path / "in.jsonl", 300)
+    by_text, by_ids = CountingScorer(classifier), EncodingScorer(classifier)
+    config = ScoreConfig(chunk_size=40)
+    summary = score_file(src, tmp_path / "a.parquet", by_text, config=config)
+    score_file(src, tmp_path / "b.parquet", by_ids, config=config)
+    assert by_ids.encoded == by_text.texts == summary.texts_scored
+    assert by_ids.texts == 0 and by_ids.calls > 1  # the texts path was never taken
+    assert by_ids.encode_threads and threading.get_ident() not in by_ids.encode_threads
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
 
 
 @pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
