@@ -90,13 +90,14 @@ def _signature_blocks(
         np.concatenate([pd.unique(_windows(block, k)[0]) for block in _blocks(texts, k, 32)])
     )
     hv = _fmix32(np.fromiter(map(_sha1_32, _decode(vocab, k)), np.uint32, len(vocab)))
+    lookup = pd.Index(vocab)  # a hash table: 4x faster than searchsorted on ~20M windows
     # Permutation-major layout: the min over a text's windows runs along contiguous memory
     # (10x faster than reducing rows), and one reused buffer avoids fresh page faults.
     buf = np.empty((num_perm, _WINDOWS), dtype=np.uint32)
     lo = 0
     for block in _blocks(texts, k, 1):
         codes, starts = _windows(block, k)
-        h = hv[np.searchsorted(vocab, codes)][None, :]
+        h = hv[lookup.get_indexer(codes)][None, :]
         n = h.shape[1]
         permuted = buf[:, :n] if n <= _WINDOWS else np.empty((num_perm, n), np.uint32)
         np.multiply(a, h, out=permuted)

@@ -139,6 +139,23 @@ def test_texts_are_tokenised_once_per_key_off_the_model_thread(tmp_path, classif
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
 
 
+def test_a_split_first_chunk_gives_the_same_rows(tmp_path, classifier):
+    src = export(tmp_path / "in.jsonl", 200)
+    whole = ScoreConfig(chunk_size=50, first_chunk_size=50)
+    split = ScoreConfig(chunk_size=50, first_chunk_size=7)
+    score_file(src, tmp_path / "a.parquet", classifier, config=whole)
+    scorer = CountingScorer(classifier)
+    score_file(src, tmp_path / "b.parquet", scorer, config=split)
+    assert scorer.calls == 5  # 7 + 43 rows, then 3 chunks of 50
+    expected = pd.read_parquet(tmp_path / "a.parquet")
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "b.parquet"), expected)
+    with pytest.raises(KeyboardInterrupt):
+        score_file(src, tmp_path / "c.parquet", CountingScorer(classifier, 2), config=split)
+    summary = score_file(src, tmp_path / "c.parquet", classifier, config=split, resume=True)
+    assert summary.resumed_chunks == 1
+    assert (tmp_path / "c.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+
+
 @pytest.mark.parametrize("suffix", [".parquet", ".csv", ".jsonl"])
 def test_resume_after_crash_is_byte_identical(tmp_path, classifier, suffix):
     src = export(tmp_path / "in.jsonl", 400)
