@@ -23,14 +23,8 @@ from typing import Any
 import pandas as pd
 
 from pipeline import io
-from pipeline.score import (
-    KeyCache,
-    ScoreConfig,
-    ScoreSummary,
-    clean_frame,
-    key_digests,
-    signal_frames,
-)
+from pipeline.dedup import KeyCache, clean_frame, key_digests
+from pipeline.score import ScoreConfig, ScoreSummary, signal_frames
 
 CPUS_PER_ACTOR = 2  # ORT scales well to 2 threads per process; more actors beyond that
 DEFAULT_CONFIG = ScoreConfig()

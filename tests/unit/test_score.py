@@ -215,7 +215,7 @@ def test_kill_9_then_resume_gives_identical_output(tmp_path, tiny_model_dir):
 
 def test_repeat_cache_cleans_a_recurring_text_once_and_changes_nothing(monkeypatch):
     from pipeline import clean as cleaning
-    from pipeline.score import RepeatCache
+    from pipeline.dedup import RepeatCache
 
     cleaned: list[str] = []
     real = cleaning.clean_many
