@@ -63,36 +63,11 @@ class Rows:
         return cls(key, post, author, np.full(n, np.nan), *flags, keys=[], bounds=bounds)
 
 
-class KeyIndex:
-    """The export's distinct dedup keys, coded as `read_rows` codes them, and their
-    near-duplicate components once every key is in. Batch scoring fills it on the reader's
-    thread chunk by chunk and clusters as soon as the last chunk is read, while the model still
-    scores the last chunks: the search then shares the cores instead of running alone on one
-    at the end (pipeline.score)."""
-
-    def __init__(self, config: SignalsConfig) -> None:
-        self.codes, self.config = Codes(), config
-        self.labels: np.ndarray | None = None
-
-    def add(self, frame: pd.DataFrame) -> None:
-        self.codes(signal_keys(frame))
-
-    def cluster(self) -> None:
-        keys = np.asarray(list(self.codes.index), dtype=object)
-        self.labels = signals._near_duplicate_labels(keys, self.config)
-
-
-def signal_keys(frame: pd.DataFrame) -> pd.Series:
-    """A frame's dedup keys as the signals read them: stripped, empty ones missing."""
-    return signals._text_column(frame, "dedup_key").str.strip().replace("", pd.NA)
-
-
-def read_rows(parts: list[Path], generic_threshold: float, keys: Codes | None = None) -> Rows:
-    """Every part's signal inputs, coded; only one part's strings are held at a time. `keys`:
-    codes already given to some keys (a KeyIndex's), kept."""
+def read_rows(parts: list[Path], generic_threshold: float) -> Rows:
+    """Every part's signal inputs, coded; only one part's strings are held at a time."""
     bounds = np.cumsum([0, *(pq.read_metadata(p).num_rows for p in parts)]).tolist()
     rows = Rows.missing(bounds)
-    codes = {"key": Codes() if keys is None else keys, "post": Codes(), "author": Codes()}
+    codes = {name: Codes() for name in ("key", "post", "author")}
     for path, lo, hi in zip(parts, bounds[:-1], bounds[1:], strict=True):
         for name, values in _part_inputs(path, codes, generic_threshold).items():
             if len(values) != hi - lo:  # filled in place: no second copy of every array
@@ -107,8 +82,9 @@ def _part_inputs(path: Path, codes: dict[str, Codes], threshold: float) -> dict[
     names = set(pq.read_schema(path).names)
     frame = pd.read_parquet(path, columns=[c for c in READ if c in names])
     text = signals._text_column
+    keys = text(frame, "dedup_key").str.strip().replace("", pd.NA)
     return {
-        "key": codes["key"](signal_keys(frame)),
+        "key": codes["key"](keys),
         "post": codes["post"](text(frame, "post_id")),
         "author": codes["author"](text(frame, "author")),
         "seconds": signals._epoch_seconds(text(frame, "created_at")),
@@ -117,16 +93,9 @@ def _part_inputs(path: Path, codes: dict[str, Codes], threshold: float) -> dict[
     }
 
 
-def compute(
-    parts: list[Path],
-    config: SignalsConfig,
-    generic_threshold: float,
-    index: KeyIndex | None = None,
-) -> Tables:
-    """The signals of every part's rows, computed now; `Tables.frames` hands them out. `index`:
-    the parts' keys, clustered already (else they are clustered here)."""
-    rows = read_rows(parts, generic_threshold, None if index is None else index.codes)
-    return Tables(rows, config, None if index is None else index.labels)
+def compute(parts: list[Path], config: SignalsConfig, generic_threshold: float) -> Tables:
+    """The signals of every part's rows, computed now; `Tables.frames` hands them out."""
+    return Tables(read_rows(parts, generic_threshold), config)
 
 
 def _distinct(group: np.ndarray, value: np.ndarray, groups: int) -> np.ndarray:
@@ -147,9 +116,8 @@ def _with_missing(table: np.ndarray, fill) -> np.ndarray:
 class Tables:
     """Signals per distinct key, per author, per (author, cluster) and per row (bursts)."""
 
-    def __init__(self, rows: Rows, config: SignalsConfig, labels: np.ndarray | None = None) -> None:
+    def __init__(self, rows: Rows, config: SignalsConfig) -> None:
         self.rows, self.config = rows, config
-        self.labels = labels  # near-duplicate components of rows.keys, if known already
         self._clusters()
         self._authors()
         self._repeats()
@@ -158,9 +126,7 @@ class Tables:
     def _clusters(self) -> None:
         """Component, id, size, posts, authors and copy-paste per distinct key."""
         rows, keys = self.rows, np.asarray(self.rows.keys, dtype=object)
-        labels = self.labels  # a key index per key
-        if labels is None or len(labels) != len(keys):  # a part held a key the index lacks
-            labels = signals._near_duplicate_labels(keys, self.config)
+        labels = signals._near_duplicate_labels(keys, self.config)  # a key index per key
         comp = np.where(rows.key >= 0, _with_missing(labels, -1)[rows.key], -1)
         n = len(keys)
         spans = pd.DataFrame({  # per key, its component's

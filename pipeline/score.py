@@ -2,9 +2,8 @@
 
 A reader thread reads and cleans each chunk and tokenises its dedup keys not seen before, a
 chunk ahead of the model (pipeline.dedup), which scores each such key once; the scored chunk
-is written as a checkpoint part. Once the last chunk is read, the reader clusters every key
-into near-duplicates while the model finishes; then the export-wide coordination signals are
-computed over all parts and the final file is written atomically.
+is written as a checkpoint part. When every chunk is done, export-wide coordination signals
+are computed over all parts and the final file is written atomically.
 A killed run restarts with ``resume=True``: finished parts are kept, the dedup cache is
 rebuilt from them, and the output is byte-identical to an uninterrupted run.
 """
@@ -120,21 +119,15 @@ def score_chunks(
     summary: ScoreSummary,
     on_rows: Callable[[int], None] = lambda n: None,
     batch_size: int | None = None,
-    keys: export_signals.KeyIndex | None = None,
 ) -> None:
-    """Score every chunk after the first `done`, committing each as a part. `keys` collects
-    every chunk's dedup keys and clusters them after the last chunk is read."""
+    """Score every chunk after the first `done`, committing each as a part."""
     cache = KeyCache(batch_size)
     for path in checkpoint.parts()[:done]:
         # Every head the part holds (p_spam, p_generic, ...), so a resumed run keeps them all.
         heads = [c for c in pq.read_schema(path).names if c.startswith("p_")]
-        frame = pd.read_parquet(path, columns=["dedup_key", *heads])
-        cache.remember(frame, heads)
-        if keys is not None:
-            keys.add(frame)
+        cache.remember(pd.read_parquet(path, columns=["dedup_key", *heads]), heads)
     # Reading and cleaning the next chunk overlaps with scoring this one (see prefetch).
-    planned_chunks = _planned(chunks, done, cache, scorer, keys)
-    for index, chunk, planned in prefetch.background(planned_chunks):
+    for index, chunk, planned in prefetch.background(_planned(chunks, done, cache, scorer)):
         summary.rows_scored += len(chunk)
         if planned is None:
             summary.resumed_chunks += 1
@@ -164,7 +157,6 @@ def _planned(
     done: int,
     cache: KeyCache,
     scorer: Scorer,
-    keys: export_signals.KeyIndex | None,
 ) -> Iterator[tuple[int, pd.DataFrame, Planned | None]]:
     """(index, chunk, its cleaned and planned rows, or None for a chunk a resumed run has)."""
     repeats = RepeatCache()
@@ -172,34 +164,21 @@ def _planned(
         if index < done:
             yield index, chunk, None
             continue
-        frame = clean_frame(chunk, repeats)
-        if keys is not None:
-            keys.add(frame)
-        yield index, chunk, cache.plan(frame, scorer)
-    if keys is not None:
-        keys.cluster()  # on this thread while the model scores the last chunks
+        yield index, chunk, cache.plan(clean_frame(chunk, repeats), scorer)
 
 
-def finish(
-    checkpoint: Checkpoint,
-    output: Path,
-    config: signals.SignalsConfig,
-    keys: export_signals.KeyIndex | None = None,
-) -> int:
+def finish(checkpoint: Checkpoint, output: Path, config: signals.SignalsConfig) -> int:
     """Export-wide signals over all parts, then the final file, written atomically."""
-    return io.write_table(signal_frames(checkpoint.parts(), config, keys), output)
+    return io.write_table(signal_frames(checkpoint.parts(), config), output)
 
 
-def signal_frames(
-    parts: list[Path], config: signals.SignalsConfig, keys: export_signals.KeyIndex | None = None
-) -> Iterator[pd.DataFrame]:
-    """Each scored part joined with its rows' export-wide signals columns, part by part;
-    `keys`: the parts' dedup keys, clustered already."""
+def signal_frames(parts: list[Path], config: signals.SignalsConfig) -> Iterator[pd.DataFrame]:
+    """Each scored part joined with its rows' export-wide signals columns, part by part."""
     # The verdict needs export-wide author behaviour, so it is judged here with the signals.
     # Signals are computed on integer codes (pipeline.export_signals): one frame of every
     # row's strings cost 5.8 GB at 5 million rows.
     threshold = verdict.VerdictConfig().generic_threshold
-    tables = export_signals.compute(parts, config, threshold, keys)
+    tables = export_signals.compute(parts, config, threshold)
     memory.trim()  # the parts' strings and the clustering's temporaries are garbage now
     return _joined(parts, tables.frames())
 
@@ -248,15 +227,14 @@ def score_file(
     )
     chunks = map(transform, chunks) if transform is not None else chunks
     chunks = split_first(chunks, config.first_chunk_size)
-    keys = export_signals.KeyIndex(config.signals)
     try:
-        score_chunks(chunks, scorer, checkpoint, done, summary, on_rows, config.batch_size, keys)
+        score_chunks(chunks, scorer, checkpoint, done, summary, on_rows, config.batch_size)
     except io.InputError:
         # Unusable input: its parts could never be resumed (a fixed file is another input).
         checkpoint.remove()
         raise
     memory.trim()  # the dedup cache is gone; don't stack the signals' peak on its memory
-    finish(checkpoint, output, config.signals, keys)
+    finish(checkpoint, output, config.signals)
     checkpoint.remove()
     summary.rows_rejected = rejects.count
     summary.rows_in = summary.rows_scored + summary.rows_rejected

@@ -29,17 +29,8 @@ def in_memory(parts: list[Path], config: signals.SignalsConfig = CONFIG) -> pd.D
     return pd.concat([full.drop(columns=cols), behaviour.row_columns(full, generic)], axis=1)
 
 
-def coded(
-    parts: list[Path], config: signals.SignalsConfig = CONFIG, indexed: bool = False
-) -> pd.DataFrame:
-    """`indexed`: the keys clustered first, part by part, as batch scoring's reader does."""
-    index = export_signals.KeyIndex(config) if indexed else None
-    if index is not None:
-        for path in parts:
-            index.add(pd.read_parquet(path))
-        index.cluster()
-    threshold = verdict.VerdictConfig().generic_threshold
-    tables = export_signals.compute(parts, config, threshold, index)
+def coded(parts: list[Path], config: signals.SignalsConfig = CONFIG) -> pd.DataFrame:
+    tables = export_signals.compute(parts, config, verdict.VerdictConfig().generic_threshold)
     return pd.concat(list(tables.frames()), ignore_index=True)
 
 
@@ -59,7 +50,6 @@ def assert_same(df: pd.DataFrame, cuts: list[int], config=CONFIG) -> None:
         expected = in_memory(parts, config)
         assert list(expected.columns) == list(export_signals.COLUMNS)
         pd.testing.assert_frame_equal(coded(parts, config), expected)
-        pd.testing.assert_frame_equal(coded(parts, config, indexed=True), expected)
 
 
 rows_strategy = st.lists(
@@ -130,18 +120,6 @@ def test_codes_follow_first_appearance_across_calls():
     second = codes(pd.Series(["c", "a", pd.NA], dtype="string"))
     assert first.tolist() == [0, -1, 1, 0] and second.tolist() == [2, 1, -1]
     assert list(codes.index) == ["b", "a", "c"]
-
-
-def test_an_index_missing_a_key_is_not_trusted(tmp_path):
-    rows = [("p1", "a", "hello there friend", 10 * i, None, False) for i in range(4)]
-    rows += [("p2", "b", "great post keep it up", 10 * i, None, False) for i in range(4)]
-    parts = write_parts(scored_frame(rows), [4], tmp_path)
-    index = export_signals.KeyIndex(CONFIG)
-    index.add(pd.read_parquet(parts[0]))  # the second part's key never reached the index
-    index.cluster()
-    tables = export_signals.compute(parts, CONFIG, 0.5, index)
-    got = pd.concat(list(tables.frames()), ignore_index=True)
-    pd.testing.assert_frame_equal(got, in_memory(parts))
 
 
 def test_no_parts_give_no_frames():
