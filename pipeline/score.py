@@ -38,7 +38,8 @@ class ScoreConfig:
     signals: signals.SignalsConfig = dataclasses.field(default_factory=signals.SignalsConfig)
 
     def __post_init__(self) -> None:
-        sizes = (self.chunk_size, self.first_chunk_size, self.batch_size or 1)
+        batch = 1 if self.batch_size is None else self.batch_size  # None: the backend's
+        sizes = (self.chunk_size, self.first_chunk_size, batch)
         if min(sizes) < 1:
             raise ValueError(
                 "score.chunk_size, score.first_chunk_size and score.batch_size must be >= 1"

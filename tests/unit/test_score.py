@@ -234,3 +234,9 @@ def test_repeat_cache_cleans_a_recurring_text_once_and_changes_nothing(monkeypat
     assert list(cache.items) == ["bot text"]
     cache.clean_many(["x", "x", "y", "y", "z", "z"])
     assert list(cache.items) == ["y", "z"]  # over capacity, the least recently used went
+
+
+@pytest.mark.parametrize("field", ["chunk_size", "first_chunk_size", "batch_size"])
+def test_sizes_below_one_are_refused(field):
+    with pytest.raises(ValueError, match=field):
+        ScoreConfig(**{field: 0})
