@@ -87,6 +87,7 @@ class Planned:
     """A cleaned chunk and what of it the model still has to see."""
 
     frame: pd.DataFrame
+    digests: np.ndarray  # key_digests of its dedup keys, one per row
     new: np.ndarray  # rows whose dedup key is first seen in this chunk (one per key)
     ids: list[list[int]] | None  # their token ids, where the scorer tokenises apart
 
@@ -110,7 +111,7 @@ class KeyCache:
         self.scores.update(dict.fromkeys(digests[new].tolist()))  # claimed; `score` fills them
         encode = getattr(scorer, "encode", None) if hasattr(scorer, "score_ids") else None
         ids = encode(frame["clean_text"][new].tolist()) if encode and new.any() else None
-        return Planned(frame, new, ids)
+        return Planned(frame, digests, new, ids)
 
     def score(self, planned: Planned, scorer: Scorer) -> None:
         """Score the planned chunk's new keys (in order: a plan may wait on an earlier one)."""
@@ -124,9 +125,8 @@ class KeyCache:
             )
         self.heads = list(heads)
         self.texts_scored += int(planned.new.sum())
-        digests = key_digests(planned.frame["dedup_key"])[planned.new]
         rows = _rows([heads[h] for h in self.heads])
-        self.scores.update(zip(digests.tolist(), rows, strict=True))
+        self.scores.update(zip(planned.digests[planned.new].tolist(), rows, strict=True))
 
     def fill(self, frame: pd.DataFrame, scorer: Scorer) -> None:
         self.score(self.plan(frame, scorer), scorer)
@@ -137,9 +137,13 @@ class KeyCache:
         for digest, row in zip(key_digests(frame["dedup_key"]).tolist(), rows, strict=True):
             self.scores.setdefault(digest, row)
 
-    def apply(self, frame: pd.DataFrame, threshold: float) -> pd.DataFrame:
+    def apply(
+        self, frame: pd.DataFrame, threshold: float, digests: np.ndarray | None = None
+    ) -> pd.DataFrame:
+        """`frame` with its scores; `digests`: its key_digests, where known already."""
         out = frame.copy()
-        rows = [self.scores[d] for d in key_digests(frame["dedup_key"]).tolist()]
+        digests = key_digests(frame["dedup_key"]) if digests is None else digests
+        rows = [self.scores[d] for d in digests.tolist()]
         values = np.array(rows, dtype=float).reshape(len(frame), len(self.heads))
         for j, head in enumerate(self.heads):
             out[head] = values[:, j]

@@ -38,7 +38,7 @@ class ScoreConfig:
     signals: signals.SignalsConfig = dataclasses.field(default_factory=signals.SignalsConfig)
 
     def __post_init__(self) -> None:
-        batch = 1 if self.batch_size is None else self.batch_size  # None: the backend's
+        batch = 1 if self.batch_size is None else self.batch_size  # None is valid: the default
         sizes = (self.chunk_size, self.first_chunk_size, batch)
         if min(sizes) < 1:
             raise ValueError(
@@ -127,14 +127,15 @@ def score_chunks(
         # Every head the part holds (p_spam, p_generic, ...), so a resumed run keeps them all.
         heads = [c for c in pq.read_schema(path).names if c.startswith("p_")]
         cache.remember(pd.read_parquet(path, columns=["dedup_key", *heads]), heads)
-    # Reading and cleaning the next chunk overlaps with scoring this one (see prefetch).
+    # Reading, cleaning and tokenising the next chunk overlap with scoring this one (prefetch).
     for index, chunk, planned in prefetch.background(_planned(chunks, done, cache, scorer)):
         summary.rows_scored += len(chunk)
         if planned is None:
             summary.resumed_chunks += 1
         else:
             cache.score(planned, scorer)
-            checkpoint.commit(index, cache.apply(planned.frame, scorer.threshold))
+            scored = cache.apply(planned.frame, scorer.threshold, planned.digests)
+            checkpoint.commit(index, scored)
             if hasattr(scorer, "release_memory"):  # a Classifier; other scorers may lack it
                 scorer.release_memory()
             memory.trim(collect=False)  # the chunk's freed activations (pipeline.memory)
@@ -143,7 +144,7 @@ def score_chunks(
     summary.distinct_keys = len(cache.scores)
 
 
-def split_first(chunks: Iterator[pd.DataFrame], size: int) -> Iterator[pd.DataFrame]:
+def _split_first(chunks: Iterator[pd.DataFrame], size: int) -> Iterator[pd.DataFrame]:
     """The chunks, the first one cut after `size` rows: scoring starts once those are clean."""
     for index, chunk in enumerate(chunks):
         if index == 0 and len(chunk) > size:
@@ -227,7 +228,7 @@ def score_file(
         input_path, mapping=mapping, chunk_size=config.chunk_size, rejects=rejects
     )
     chunks = map(transform, chunks) if transform is not None else chunks
-    chunks = split_first(chunks, config.first_chunk_size)
+    chunks = _split_first(chunks, config.first_chunk_size)
     try:
         score_chunks(chunks, scorer, checkpoint, done, summary, on_rows, config.batch_size)
     except io.InputError:
