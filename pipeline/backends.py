@@ -27,11 +27,12 @@ from pipeline.model import (
     Classifier,
     amx_bf16,
     available_cores,
-    load_tokenizer,
+    cpu_bf16,
     native_bf16,
     open_model_dir,
     pad_batch,
 )
+from pipeline.tokens import load_tokenizer
 
 # onnxruntime writes telemetry files under ~/.cache unless told not to (read at import).
 os.environ.setdefault("ORT_DISABLE_TELEMETRY", "1")
@@ -58,8 +59,10 @@ def default_backend() -> str:
     beside the cleaning thread, which stalls torch's Python-dispatched ops), else torch bf16
     (~2x ONNX int8). Elsewhere ONNX Runtime int8 when installed. AVX-512 BF16 without AMX was
     not measured, so not chosen."""
-    if amx_bf16():
-        return "openvino" if openvino_available() else "torch-bf16"
+    if amx_bf16() and openvino_available():
+        return "openvino"
+    if amx_bf16() and native_bf16():
+        return "torch-bf16"
     return "onnx" if onnx_available() else "torch"
 
 
@@ -227,7 +230,7 @@ class OpenVinoClassifier(GraphClassifier):
         path, manifest = open_model_dir(path)
         graph = ensure_onnx(path, ONNX_GRAPHS["openvino"], base, manifest)
         # Emulated bf16 is slower than fp32, so bf16 only where the CPU multiplies it natively.
-        precision = precision or ("bf16" if native_bf16() else "fp32")
+        precision = precision or ("bf16" if cpu_bf16() else "fp32")
         streams = threads or available_cores()
         model = compile_openvino(graph, streams, precision)
         classifier = cls(model, load_tokenizer(path), manifest, streams, precision)

@@ -51,6 +51,17 @@ class Output:
         self.logits = logits
 
 
+class LogitsOnly(nn.Module):
+    """The network's logits as a plain tensor, for the ONNX export (models return Output)."""
+
+    def __init__(self, network: nn.Module) -> None:
+        super().__init__()
+        self.network = network
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.network(input_ids=input_ids, attention_mask=attention_mask).logits.float()
+
+
 class MeanPoolClassifier(nn.Module):
     def __init__(self, encoder: nn.Module, num_labels: int = len(LABELS), dropout: float = 0.1):
         super().__init__()

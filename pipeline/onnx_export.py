@@ -21,8 +21,6 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from pipeline.artifact import DERIVED_DIR, ModelError, sha256_file, verify_base, verify_dir
 from pipeline.onnx_quant import quantize_int8
 
@@ -147,19 +145,13 @@ def _swap_in(staging: Path, target: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-class LogitsOnly(torch.nn.Module):
-    """The network's logits as a plain tensor (models return an output dataclass)."""
-
-    def __init__(self, network: Any) -> None:
-        super().__init__()
-        self.network = network
-
-    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        return self.network(input_ids=input_ids, attention_mask=attention_mask).logits.float()
-
-
 def export_fp32(network: Any, path: Path, opset: int = RECIPE["opset"]) -> None:
     """Trace `network` to ONNX with dynamic batch and sequence axes; output: all logits."""
+    # torch only here: loading a cached graph (every scoring run after the first) needs none.
+    import torch
+
+    from pipeline.network import LogitsOnly
+
     # Eager attention exports as plain MatMul/Softmax, which ORT runs (and int8-quantises)
     # faster than the SDPA graph with its NaN guards (measured, docs/benchmarks.md).
     _eager_attention(network)
@@ -184,6 +176,8 @@ def _eager_attention(network: Any) -> None:
 
 def n_logits(network: Any) -> int:
     """How many logit columns the network emits (all heads together)."""
+    import torch
+
     ids = torch.tensor([[101, 102]])
     with torch.inference_mode():
         return int(network(input_ids=ids, attention_mask=torch.ones_like(ids)).logits.shape[1])

@@ -7,13 +7,49 @@ printable ASCII every one of its steps but lowercasing is the identity, so such 
 cleaning, most comments: emoji become names) are lowercased in Python and tokenised without
 the normaliser: the same ids (tests/unit/test_tokens.py checks 1,000 real comments), in about
 half the time. Any other normaliser, or any other text, takes the full tokenizer.
+
+Scoring reads a model dir's tokenizer with `tokenizers` alone (`load_tokenizer`): importing
+transformers for it cost ~1.3 s a process. Training uses transformers' tokenizer
+(`load_hf_tokenizer`); both come from the same saved `tokenizer.json`, and the tests check
+they give the same ids.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
+
+
+class SavedTokenizer:
+    """A model dir's fast tokenizer as saved (`tokenizer.json`), and its padding id: what
+    scoring needs from transformers' tokenizer, without transformers."""
+
+    def __init__(self, directory: Path) -> None:
+        from tokenizers import Tokenizer
+
+        self.backend_tokenizer = Tokenizer.from_file(str(directory / "tokenizer.json"))
+        config_path = directory / "tokenizer_config.json"
+        config = json.loads(config_path.read_text("utf-8")) if config_path.is_file() else {}
+        pad = config.get("pad_token")
+        pad = pad.get("content") if isinstance(pad, dict) else pad  # a saved AddedToken
+        self.pad_token_id = self.backend_tokenizer.token_to_id(pad) if pad else None
+
+
+def load_tokenizer(directory: Path) -> SavedTokenizer:
+    """The tokenizer scoring uses (see the module docstring)."""
+    return SavedTokenizer(Path(directory))
+
+
+def load_hf_tokenizer(directory: Path) -> Any:
+    """transformers' tokenizer of a model or encoder dir, for training (it pads and collates)."""
+    from transformers import AutoTokenizer
+
+    from pipeline.network import quiet_transformers
+
+    with quiet_transformers():
+        return AutoTokenizer.from_pretrained(str(directory), trust_remote_code=False)
 
 
 class Encoder:

@@ -18,8 +18,9 @@ import pandas as pd
 import torch
 
 from pipeline.artifact import LABELS, ModelError, describe_base, resolve_base, verify_dir
-from pipeline.model import Classifier, available_cores, calibrated, load_tokenizer
+from pipeline.model import Classifier, available_cores, calibrated
 from pipeline.network import HEAD, base_network, load_network, quiet_transformers
+from pipeline.tokens import load_hf_tokenizer
 from training import distill
 from training.calibrate import choose_threshold, error_rates, fit_temperature
 from training.config import TrainConfig
@@ -55,7 +56,7 @@ def build_network(cfg: TrainConfig, init_from: Path | None = None) -> tuple[Any,
         if cfg.generic.enabled and "p_generic" not in manifest["heads"]:
             raise ModelError(f"{init_from} has no generic head; set generic.enabled = false")
         network = load_network(Path(init_from), manifest, base_dir, trainable=True)
-        return network, load_tokenizer(Path(init_from)), manifest["base_model"]
+        return network, load_hf_tokenizer(Path(init_from)), manifest["base_model"]
     base_dir = resolve_base(cfg.model.base)
     layers = cfg.model.layers
     network = base_network(base_dir, 4 if cfg.generic.enabled else 2, layers)
@@ -63,7 +64,7 @@ def build_network(cfg: TrainConfig, init_from: Path | None = None) -> tuple[Any,
         network = _with_lora(network, cfg)
     # The kept layers travel with the weights: loading rebuilds the same student.
     base = {**describe_base(cfg.model.base), **({"layers": list(layers)} if layers else {})}
-    return network, load_tokenizer(base_dir), base
+    return network, load_hf_tokenizer(base_dir), base
 
 
 def _with_lora(network: Any, cfg: TrainConfig) -> Any:

@@ -10,6 +10,7 @@ import pytest
 
 from pipeline.artifact import FORMAT_VERSION, MANIFEST, ModelError, sha256_file
 from pipeline.model import Classifier
+from pipeline.tokens import load_hf_tokenizer
 
 MANIFEST_KEYS = {
     "format_version",
@@ -92,9 +93,8 @@ def test_score_clean_matches_predict_proba_and_input_order(tiny_model_dir):
     np.testing.assert_allclose(reversed_scores, scores["p_spam"], atol=1e-6)
     assert model.score_clean([])["p_spam"].shape == (0,)
     ids = model.encode(cleaned)
-    assert (
-        ids == model.tokenizer(cleaned, truncation=True, max_length=model.max_length)["input_ids"]
-    )
+    hf = load_hf_tokenizer(tiny_model_dir)  # what training tokenises with
+    assert ids == hf(cleaned, truncation=True, max_length=model.max_length)["input_ids"]
     np.testing.assert_array_equal(model.score_ids(ids, 3)["p_spam"], scores["p_spam"])
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -55,6 +57,27 @@ def test_cache_lives_in_the_model_dir_and_is_reused(model_dir):
     stamp = (model_dir / "onnx" / "model.int8.onnx").stat().st_mtime_ns
     load_classifier(model_dir, "onnx")
     assert (model_dir / "onnx" / "model.int8.onnx").stat().st_mtime_ns == stamp
+
+
+def test_a_cached_graph_loads_and_scores_without_torch_or_transformers(model_dir, tmp_path):
+    """The graph backends load without torch or transformers (~2-4 s of imports a process);
+    scoring imports no transformers (spaCy's thinc probes for torch when cleaning starts)."""
+    load_classifier(model_dir, "onnx")  # builds the cache, with torch, in this process
+    export = tmp_path / "export.csv"
+    texts = [t for t in TEXTS if t]
+    pd.DataFrame({"text": texts, "author": range(len(texts))}).to_csv(export, index=False)
+    heavy = "{'torch', 'transformers', 'peft'}"
+    code = (
+        "import sys; from pipeline.backends import load_classifier; from pipeline.score import"
+        f" score_file; m = load_classifier({str(model_dir)!r}, 'onnx');"
+        f" print(sorted({heavy} & set(sys.modules)));"
+        f" score_file({str(export)!r}, {str(tmp_path / 'out.parquet')!r}, m);"
+        f" print(sorted({heavy} - {{'torch'}} & set(sys.modules)))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split() == ["[]", "[]"]
+    assert len(pd.read_parquet(tmp_path / "out.parquet")) == len(texts)
 
 
 @pytest.mark.parametrize("damage", ["tamper", "stale"])

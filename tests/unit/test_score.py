@@ -139,14 +139,14 @@ def test_texts_are_tokenised_once_per_key_off_the_model_thread(tmp_path, classif
     assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
 
 
-def test_a_split_first_chunk_gives_the_same_rows(tmp_path, classifier):
+def test_a_ramped_first_chunk_gives_the_same_rows(tmp_path, classifier):
     src = export(tmp_path / "in.jsonl", 200)
     whole = ScoreConfig(chunk_size=50, first_chunk_size=50)
     split = ScoreConfig(chunk_size=50, first_chunk_size=7)
     score_file(src, tmp_path / "a.parquet", classifier, config=whole)
     scorer = CountingScorer(classifier)
     score_file(src, tmp_path / "b.parquet", scorer, config=split)
-    assert scorer.calls == 5  # 7 + 43 rows, then 3 chunks of 50
+    assert scorer.calls == 6  # 7 + 21 + 22 rows, then 3 chunks of 50
     expected = pd.read_parquet(tmp_path / "a.parquet")
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "b.parquet"), expected)
     with pytest.raises(KeyboardInterrupt):

@@ -1,4 +1,4 @@
-"""The tokenizer shortcut (pipeline.tokens): the same ids as the model's own tokenizer."""
+"""The tokenizer scoring uses (pipeline.tokens): the same ids as transformers' tokenizer."""
 
 from __future__ import annotations
 
@@ -7,8 +7,7 @@ from pathlib import Path
 
 from tokenizers import Tokenizer
 
-from pipeline.model import load_tokenizer
-from pipeline.tokens import Encoder, _ascii_shortcut
+from pipeline.tokens import Encoder, _ascii_shortcut, load_hf_tokenizer, load_tokenizer
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "models" / "default"
 TEXTS = [
@@ -28,18 +27,24 @@ def reference(tokenizer, texts: list[str], max_length: int) -> list[list[int]]:
 
 
 def test_same_ids_as_the_tokenizer(tiny_model_dir):
-    tokenizer = load_tokenizer(tiny_model_dir)
-    encoder = Encoder(tokenizer, 16)
+    encoder = Encoder(load_tokenizer(tiny_model_dir), 16)
     assert encoder.bare is not None  # a BERT normaliser: the shortcut applies
-    assert encoder(TEXTS) == reference(tokenizer, TEXTS, 16)
+    assert encoder(TEXTS) == reference(load_hf_tokenizer(tiny_model_dir), TEXTS, 16)
     assert encoder([]) == []
 
 
 def test_same_ids_on_real_comments(real_comments):
-    tokenizer = load_tokenizer(DEFAULT_MODEL)
-    encoder = Encoder(tokenizer, 96)
+    encoder = Encoder(load_tokenizer(DEFAULT_MODEL), 96)
     assert sum(t.isascii() and t.isprintable() for t in real_comments) > 500  # the shortcut ran
-    assert encoder(real_comments) == reference(tokenizer, real_comments, 96)
+    assert encoder(real_comments) == reference(load_hf_tokenizer(DEFAULT_MODEL), real_comments, 96)
+
+
+def test_saved_tokenizer_is_transformers_tokenizer(tiny_model_dir):
+    """Scoring reads tokenizer.json without transformers: the same tokenizer and pad id."""
+    for directory in (tiny_model_dir, DEFAULT_MODEL):
+        saved, hf = load_tokenizer(directory), load_hf_tokenizer(directory)
+        assert saved.backend_tokenizer.to_str() == hf.backend_tokenizer.to_str()
+        assert saved.pad_token_id == hf.pad_token_id
 
 
 def test_shortcut_only_for_normalisers_it_reproduces():
@@ -52,7 +57,7 @@ def test_shortcut_only_for_normalisers_it_reproduces():
 
 
 def test_another_normaliser_takes_the_full_tokenizer(tiny_model_dir):
-    tokenizer = load_tokenizer(tiny_model_dir)  # a private copy: its normaliser is replaced
+    tokenizer = load_hf_tokenizer(tiny_model_dir)  # a private copy: its normaliser is replaced
     spec = json.loads(tokenizer.backend_tokenizer.to_str())
     spec["normalizer"] = {"type": "Replace", "pattern": {"String": "o"}, "content": "0"}
     tokenizer.backend_tokenizer.normalizer = Tokenizer.from_str(json.dumps(spec)).normalizer
