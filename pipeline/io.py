@@ -20,12 +20,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from pipeline.records import Item, Record, iter_records
+from pipeline.records import iter_records
 from pipeline.schemas import (
     CANONICAL,
     EXTRA,
     InputError,
+    Item,
     Plan,
+    Record,
     Reject,
     detect_schema,
     get_schema,

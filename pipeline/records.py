@@ -1,4 +1,5 @@
-"""Raw records from an opened source: CSV/TSV, JSONL, JSON (streamed with ijson) and Parquet.
+"""Raw records from an opened source: CSV/TSV and Parquet here, JSONL and JSON (streamed with
+ijson) in `pipeline.json_records`.
 
 Good records come out as `Record(line, values)` with flattened string values; input that is not
 a record at all (a ragged CSV row, a JSONL line that is not JSON, a JSON value that is not an
@@ -8,10 +9,7 @@ object) comes out as a `Reject`, so every record in the file is accounted for.
 from __future__ import annotations
 
 import csv
-import io
-import json
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -19,19 +17,14 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import IO, TYPE_CHECKING
 
-import ijson
-
-from pipeline.schemas import InputError, Reject, flatten
-from pipeline.sources import HEAD_BYTES, MAX_LINE, Source, text_lines
+from pipeline.json_records import as_record, json_records, jsonl_records
+from pipeline.schemas import InputError, Item, Record, Reject
+from pipeline.sources import MAX_LINE, Source, text_lines
 
 if TYPE_CHECKING:
     import pyarrow as pa  # imported where Parquet is read: CSV and JSON never need it
 
 DELIMITERS = (",", "\t", ";", "|")  # ties go to the earlier one
-# Real exports nest 5 levels or so; a record nested deeper is hostile (json.dumps and
-# flatten recurse, so 100k nested arrays would blow the stack) and becomes a reject.
-MAX_DEPTH = 64
-_JSON_TYPES = {"list": "array", "str": "string", "bool": "boolean", "NoneType": "null"}
 # One field may be a multi-megabyte comment, but an unclosed quote must not swallow a
 # whole 10 GB file into memory: past this the read stops with an error.
 csv.field_size_limit(MAX_LINE)
@@ -39,67 +32,14 @@ MAX_UNCLOSED = 20
 UNCLOSED = "a quoted field opens here and never closes; the lines after it are read as rows"
 
 
-@dataclass(frozen=True)
-class Record:
-    line: int  # physical line where the record starts (CSV/JSONL) or record index (JSON/Parquet)
-    values: dict[str, str | None]
-
-
-Item = Record | Reject
-
-
-class DigitRunError(Exception):
-    """A run of digits longer than int() accepts (sys.get_int_max_str_digits(), 4300)."""
-
-
-class _Utf8(io.RawIOBase):
-    """Decoded, NUL-free text re-encoded as UTF-8, so ijson never sees a BOM or a bad byte,
-    nor an integer too long for int(): ijson's C backend crashes the process on one (a
-    segfault, or a SystemError, depending on where the read buffer splits the number)."""
-
-    def __init__(self, text: IO[str]) -> None:
-        self._text, self._buf, self._tail = text, b"", b""
-        self._limit = sys.get_int_max_str_digits()  # 0: no limit
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf) -> int:
-        while not self._buf:
-            chunk = self._text.read(HEAD_BYTES)
-            if not chunk:
-                return 0
-            self._buf = chunk.replace("\0", "").encode("utf-8", "replace")
-            self._check_digits(self._buf)
-        n = min(len(buf), len(self._buf))
-        buf[:n], self._buf = self._buf[:n], self._buf[n:]
-        return n
-
-    def _check_digits(self, chunk: bytes) -> None:
-        # Any run counts, inside a string too: telling needs a JSON lexer, and thousands of
-        # digits in a row are no comment. Digits become "0" and all else ".", so that a fast
-        # bytes.find does the search (a regex costs half the parse); the tail carries a run
-        # across chunks.
-        if not self._limit:
-            return
-        probe = self._tail + chunk.translate(_DIGIT_SHAPE)
-        if probe.find(b"0" * (self._limit + 1)) >= 0:
-            message = f"a number of more than {self._limit} digits, longer than int() takes"
-            raise DigitRunError(message)
-        self._tail = probe[len(probe.rstrip(b"0")) :]
-
-
-_DIGIT_SHAPE = bytes(ord("0") if chr(b) in "0123456789" else ord(".") for b in range(256))
-
-
 def iter_records(source: Source) -> tuple[list[str] | None, Iterator[Item]]:
     """The header (CSV only; JSON columns vary by record) and an iterator over the records."""
     if source.format in ("csv", "tsv"):
         return _csv(source)
     if source.format == "jsonl":
-        return None, _jsonl(source)
+        return None, jsonl_records(source)
     if source.format == "json":
-        return None, _json(source)
+        return None, json_records(source)
     return None, _parquet(source)
 
 
@@ -216,133 +156,6 @@ def _ragged(header: list[str], row: list[str]) -> tuple[str, str]:
         missing = header[got:]
         return missing[0], f"expected {width} fields, got {got}; missing {', '.join(missing)}"
     return f"column {width + 1}", f"expected {width} fields, got {got}; cells past the header"
-
-
-def _jsonl(source: Source) -> Iterator[Item]:
-    for number, line in enumerate(text_lines(source), 1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except RecursionError:
-            value = TOO_DEEP
-        except ValueError as e:
-            yield Reject(source.name, number, None, _json_reason(e), line.rstrip("\r\n"))
-            continue
-        yield as_record(source.name, number, value)
-
-
-def _json_reason(error: ValueError) -> str:
-    if "integer string conversion" in str(error):  # valid JSON, but too long for int()
-        return f"unreadable JSON: {str(error).split(';')[0]}"  # no advice to set a limit
-    return f"invalid JSON: {getattr(error, 'msg', error)} (column {getattr(error, 'colno', '?')})"
-
-
-class _TooDeep:
-    """Stands in for a value nested deeper than MAX_DEPTH, which is never built."""
-
-
-TOO_DEEP = _TooDeep()
-
-
-def depth(value: object) -> int:
-    """Nesting depth of lists and dicts, iteratively (a recursive walk is what overflows)."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict | list):
-            deepest = max(deepest, level)
-            children = item.values() if isinstance(item, dict) else item
-            stack.extend((child, level + 1) for child in children if isinstance(child, dict | list))
-    return deepest
-
-
-def as_record(name: str, number: int, value: object) -> Item:
-    if value is TOO_DEEP or depth(value) > MAX_DEPTH:
-        return Reject(name, number, None, f"record nested more than {MAX_DEPTH} levels deep", "")
-    if isinstance(value, dict):
-        return Record(number, flatten(value))
-    kind = _JSON_TYPES.get(type(value).__name__, "number")
-    raw = json.dumps(value, ensure_ascii=False, default=str)
-    return Reject(
-        name,
-        number,
-        None,
-        f"record is not a JSON object but {'an' if kind == 'array' else 'a'} {kind}",
-        raw,
-    )
-
-
-def _json(source: Source) -> Iterator[Item]:
-    text = io.TextIOWrapper(source.stream, source.encoding, errors="replace", newline="")
-    number = 0
-    try:
-        for number, value in enumerate(json_values(io.BufferedReader(_Utf8(text))), 1):
-            yield as_record(source.name, number, value)
-    except ijson.JSONError as e:
-        raise InputError(source.name, f"invalid JSON after record {number}: {e}") from e
-    except DigitRunError as e:
-        raise InputError(source.name, f"unreadable JSON after record {number}: {e}") from e
-
-
-def json_values(stream: IO[bytes]) -> Iterator[object]:
-    """Records of each top-level JSON value: the items of an array, the items of the first
-    array of objects inside an object ({"items": [...]}, {"data": [...]}), else the object."""
-    # basic_parse, not parse: parse builds a prefix string per nesting level, so 100k nested
-    # arrays cost gigabytes; nothing here needs the prefixes.
-    events = ijson.basic_parse(stream, multiple_values=True)
-    for event, value in events:
-        if event == "start_array":
-            yield from _items(events)
-        elif event == "start_map":
-            yield from _object(events)
-        else:
-            yield value
-
-
-def _items(events: Iterator) -> Iterator[object]:
-    for event, value in events:
-        if event == "end_array":
-            return
-        yield _build(events, (event, value))
-
-
-def _object(events: Iterator) -> Iterator[object]:
-    meta: dict[str, object] = {}
-    found = False
-    for _map_key, key in events:
-        if _map_key == "end_map":
-            break
-        event, value = next(events)
-        if event != "start_array" or found:
-            meta[key] = _build(events, (event, value))
-            continue
-        first, first_value = next(events)
-        # An array of objects holds the records; {"items": []} is an empty page of them.
-        if first == "start_map" or (first == "end_array" and key in ("items", "data")):
-            found = True
-            if first == "start_map":
-                yield _build(events, (first, first_value))
-                yield from _items(events)
-        else:
-            meta[key] = _build(events, ("start_array", None), (first, first_value))
-    if not found:
-        yield TOO_DEEP if any(v is TOO_DEEP for v in meta.values()) else meta
-
-
-def _build(events: Iterator, *first: tuple[str, object]) -> object:
-    """One complete JSON value from the event stream, starting with the events in `first`;
-    TOO_DEEP (read to its end, never built) when nested deeper than MAX_DEPTH."""
-    builder, level, deepest = ijson.ObjectBuilder(), 0, 0
-    for event, value in chain(first, events):
-        level += event in ("start_map", "start_array")
-        level -= event in ("end_map", "end_array")
-        deepest = max(deepest, level)
-        if deepest <= MAX_DEPTH:
-            builder.event(event, value)
-        if level == 0:
-            return builder.value if deepest <= MAX_DEPTH else TOO_DEEP
-    raise ijson.IncompleteJSONError("unexpected end of input")
 
 
 def _parquet(source: Source) -> Iterator[Item]:

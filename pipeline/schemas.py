@@ -49,6 +49,15 @@ class Reject:
 
 
 @dataclass(frozen=True)
+class Record:
+    line: int  # physical line where the record starts (CSV/JSONL) or record index (JSON/Parquet)
+    values: dict[str, str | None]
+
+
+Item = Record | Reject
+
+
+@dataclass(frozen=True)
 class Schema:
     name: str
     detect: tuple[tuple[str, ...], ...]  # every group must have at least one column present
