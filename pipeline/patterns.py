@@ -82,6 +82,7 @@ URL_HINT_RE = re.compile(
     rf"(?i):\s*/|www|[a-z0-9-]\.[a-z]|dot|[(\[{{<]\s*\.|\s\.|\.\s+(?:{_TLDS})(?![a-z])"
 )
 WALLET_HINT_RE = re.compile("[0-9A-Za-z]{26}")
+DIGIT_RE = re.compile(r"\d")  # every branch of PHONE_RE has one
 # A placeholder glued to a non-space (or hashtag words) may expose a new match next round.
 _KINDS = r"\[(?:url|email|mention|phone|wallet)\]"
 EXPOSED_RE = re.compile(rf"\S {_KINDS}|{_KINDS} \S|\[hashtag\]")
@@ -166,18 +167,31 @@ def _hashtag(m: Any) -> str:
 
 
 def _entity_round(t: str) -> str:
-    if EMAIL_HINT_RE.search(t):
+    # The substring tests ask what every branch of the regex after them needs: about half of
+    # the comments fail them, for a fraction of the cost of running an alternation at every
+    # position (~12 of ~180 us a comment).
+    if _may_be_email(t) and EMAIL_HINT_RE.search(t):
         t = EMAIL_RE.sub(" [email] ", t)
-    if URL_HINT_RE.search(t):
+    if _may_be_url(t) and URL_HINT_RE.search(t):
         t = URL_RE.sub(" [url] ", t)
     if WALLET_HINT_RE.search(t):
         t = WALLET_RE.sub(" [wallet] ", t)
-    t = PHONE_RE.sub(_phone, t)
+    if DIGIT_RE.search(t):
+        t = PHONE_RE.sub(_phone, t)
     if "@" in t:
         t = MENTION_RE.sub(" [mention] ", t)
     if "#" in t:
         t = HASHTAG_RE.sub(_hashtag, t)
     return t
+
+
+def _may_be_email(t: str) -> bool:
+    return "@" in t or "at" in t.lower()  # EMAIL_HINT_RE: "@", or "at" in any case
+
+
+def _may_be_url(t: str) -> bool:
+    # URL_HINT_RE: ".", ":", or "www" / "dot" in any case.
+    return "." in t or ":" in t or "www" in (low := t.lower()) or "dot" in low
 
 
 def replace_entities(t: str) -> str:

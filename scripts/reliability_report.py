@@ -70,7 +70,8 @@ What holds, and where it is enforced:
   one line naming the file (and line or field where known) and writes nothing; otherwise
   every record ends as an output row or in the rejects file with its line and reason. A
   record nested more than 64 levels deep is a reject; a line over 32 Mi characters (a
-  damaged file or a decompression bomb) stops the read (pipeline/json_records.py, records.py, sources.py).
+  damaged file or a decompression bomb) stops the read (pipeline/json_records.py,
+  records.py, sources.py).
 - **Crashes**: every output is written to a hidden temp file and renamed into place, so a
   kill -9 never leaves a partial file under a final name; `score --resume` continues from
   the last checkpoint part; a model directory is renamed into place whole, or not at all.

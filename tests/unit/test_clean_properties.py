@@ -65,3 +65,21 @@ def test_output_is_bounded_and_truncation_stays_idempotent(text: str) -> None:
 @given(st.lists(st.one_of(st.none(), TEXT), max_size=8))
 def test_clean_many_equals_clean(texts: list[str | None]) -> None:
     assert C.clean_many(texts) == [C.clean(t) for t in texts]
+
+
+CASES = st.sampled_from(list("aAtTwWdDoO.:/@ (<[{\u017f\u212a\u0130\u0131ｗ09+-") + ["\u0660"])
+
+
+@SETTINGS
+@given(st.one_of(TEXT, st.lists(CASES, max_size=30).map("".join)))
+@example("AT gmail")
+@example("WwW")
+@example("DoT")
+@example("+\u0660\u0661")  # Arabic-Indic digits are \d too
+def test_entity_prefilters_never_skip_a_match(text: str) -> None:
+    """The substring tests in front of the entity regexes only skip texts they cannot match."""
+    from pipeline import patterns as P
+
+    assert P._may_be_email(text) or not P.EMAIL_HINT_RE.search(text)
+    assert P._may_be_url(text) or not P.URL_HINT_RE.search(text)
+    assert P.DIGIT_RE.search(text) or not P.PHONE_RE.search(text)
