@@ -47,15 +47,9 @@ FAST_PATHS = {
 
 def timed(run, n: int) -> float:
     """Items per second of one `run()` over `n` items."""
-    return timed_cpu(run, n)[0]
-
-
-def timed_cpu(run, n: int) -> tuple[float, float]:
-    """Items per wall second of one `run()` over `n` items, and CPU milliseconds per item
-    (every thread of this process): CPU time drifts far less than wall time on a shared host."""
-    start, cpu = time.perf_counter(), time.process_time()
+    start = time.perf_counter()
     run()
-    return n / (time.perf_counter() - start), 1e3 * (time.process_time() - cpu) / n
+    return n / (time.perf_counter() - start)
 
 
 def naive_rate(model: Path, texts: list[str]) -> float:
@@ -76,19 +70,13 @@ def naive_rate(model: Path, texts: list[str]) -> float:
 
 def model_rate(model: Path, backend: str, texts: list[str]) -> tuple[float, np.ndarray]:
     """Comments/s of `score_clean` (the model only: texts are cleaned already), and p_spam."""
-    rate, _, p_spam = model_rate_cpu(model, backend, texts)
-    return rate, p_spam
-
-
-def model_rate_cpu(model: Path, backend: str, texts: list[str]) -> tuple[float, float, np.ndarray]:
-    """model_rate, with the CPU milliseconds per comment."""
     classifier = load_classifier(model, backend)
     # One untimed pass first, as for every path: a million-row export repeats the same batch
     # shapes, so the steady rate counts (OpenVINO builds its kernels once per new shape).
     classifier.score_clean(texts)
     scores = {}
-    rate, cpu = timed_cpu(lambda: scores.update(classifier.score_clean(texts)), len(texts))
-    return rate, cpu, scores["p_spam"]
+    rate = timed(lambda: scores.update(classifier.score_clean(texts)), len(texts))
+    return rate, scores["p_spam"]
 
 
 def model_rates(
@@ -153,14 +141,7 @@ def end_to_end(model: Path, export: Path) -> dict[str, float]:
         raise SystemExit(f"end-to-end run failed:\n{log}")
     counts = re.findall(r"([\d,]+) (?:rows scored|distinct texts)", log)
     rows, texts = (int(x.replace(",", "")) for x in counts[:2])
-    cpu = usage.ru_utime + usage.ru_stime
-    return {
-        "wall": wall,
-        "rows": rows,
-        "texts": texts,
-        "cpu": cpu,
-        "peak_mb": usage.ru_maxrss / 1024,
-    }
+    return {"wall": wall, "rows": rows, "texts": texts, "peak_mb": usage.ru_maxrss / 1024}
 
 
 def export_texts(export: Path, n: int = 20_000) -> list[str]:
@@ -177,11 +158,10 @@ def export_texts(export: Path, n: int = 20_000) -> list[str]:
 def timed_end_to_end(model: Path, export: Path, sample: list[str]) -> dict:
     """end_to_end, plus the model-only rate on `sample` measured just before and just after
     it (the shared host's speed drifts between runs; the mean is the run's denominator)."""
-    before, cpu_before, _ = model_rate_cpu(model, default_backend(), sample)
+    before = model_rate(model, default_backend(), sample)[0]
     run = end_to_end(model, export)
-    after, cpu_after, _ = model_rate_cpu(model, default_backend(), sample)
-    own_cpu = (cpu_before + cpu_after) / 2
-    return run | {"own": (before, after), "own_cpu": own_cpu, "label": f"`{model.name}`"}
+    after = model_rate(model, default_backend(), sample)[0]
+    return run | {"own": (before, after), "label": f"`{model.name}`"}
 
 
 def machine() -> str:
@@ -215,20 +195,9 @@ def table(naive: float, rates: dict[str, float], e2e: dict[str, dict]) -> str:
             f"| end to end `comment-audit score`, CSV -> Parquet, {run['label']} | "
             f"{run['rows']:,} rows, {run['texts']:,} distinct | {run['rows'] / run['wall']:,.0f}"
             f" rows/s = {distinct:,.0f} distinct/s = {distinct / rates[name]:.0%} of model-only"
-            f"{own_share(distinct, run['own'])}{cpu_share(run)}"
-            f" | peak RSS {run['peak_mb']:,.0f} MB |"
+            f"{own_share(distinct, run['own'])} | peak RSS {run['peak_mb']:,.0f} MB |"
         )
     return "\n".join(rows)
-
-
-def cpu_share(run: dict) -> str:
-    """CPU per distinct text, the model alone against the whole run: the share of the run's
-    CPU that is the model, which bounds its wall share while both cores are busy."""
-    whole = 1e3 * run["cpu"] / run["texts"]
-    return (
-        f"; CPU per distinct text {whole:.2f} ms against {run['own_cpu']:.2f} ms for the model"
-        f" alone ({run['own_cpu'] / whole:.0%})"
-    )
 
 
 def own_share(distinct: float, own: tuple[float, float]) -> str:
