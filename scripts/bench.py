@@ -36,6 +36,7 @@ from pipeline.backends import default_backend, load_classifier, openvino_availab
 from pipeline.clean import clean_many  # noqa: E402
 from pipeline.io import read_chunks  # noqa: E402
 from pipeline.model import available_cores, native_bf16  # noqa: E402
+from pipeline.tokens import load_hf_tokenizer  # noqa: E402
 
 # The faster paths, each compared with torch fp32; bf16 only where the CPU runs it natively.
 FAST_PATHS = {
@@ -62,7 +63,9 @@ def naive_rate(model: Path, texts: list[str]) -> float:
     ours = load_classifier(model, "torch")
     stock = BertForSequenceClassification(ours.network.encoder.config)
     stock.bert.load_state_dict(ours.network.encoder.state_dict(), strict=False)
-    pipe = pipeline("text-classification", model=stock.eval(), tokenizer=ours.tokenizer)
+    # transformers' own tokenizer: the pipeline calls it (scoring reads tokenizer.json alone).
+    tokenizer = load_hf_tokenizer(model)
+    pipe = pipeline("text-classification", model=stock.eval(), tokenizer=tokenizer)
     kwargs = {"batch_size": 32, "truncation": True, "max_length": ours.max_length}
     pipe(texts, **kwargs)  # warm-up, as for every path
     return timed(lambda: pipe(texts, **kwargs), len(texts))
