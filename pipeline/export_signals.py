@@ -144,8 +144,8 @@ class Tables:
 
     def _wordy(self, keys: np.ndarray) -> np.ndarray:
         """Keys with enough word characters for a repeat to mean something."""
-        counts = [len(signals._WORD.findall(k)) for k in keys]
-        return np.asarray(counts, dtype=np.int64) >= self.config.min_signal_chars
+        enough = signals.enough_word_chars(self.config.min_signal_chars)
+        return np.fromiter(map(enough, keys), bool, len(keys))
 
     def _authors(self) -> None:
         """Posts, comments, generic posts and generic share per author code."""

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 
 import numpy as np
 import pandas as pd
@@ -27,7 +27,6 @@ SIGNAL_COLUMNS = (
     "author_posts", "author_comments", "author_repeat_posts", "author_repeat",
     "in_burst", "burst_size", "burst_span_s",
 )  # fmt: skip
-_WORD = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -242,8 +241,30 @@ def _codes(values: pd.Series) -> pd.arrays.IntegerArray:
 def _wordy_rows(df: pd.DataFrame, config: SignalsConfig) -> np.ndarray:
     """Rows whose key has enough word characters for a repeat to mean something."""
     codes, uniques = pd.factorize(_text_column(df, "dedup_key"))
-    counts = np.fromiter((len(_WORD.findall(k)) for k in uniques), np.int64, len(uniques))
-    return (codes >= 0) & (np.append(counts, 0)[codes] >= config.min_signal_chars)
+    enough = enough_word_chars(config.min_signal_chars)
+    wordy = np.fromiter(map(enough, uniques), bool, len(uniques))
+    return (codes >= 0) & np.append(wordy, False)[codes]
+
+
+def enough_word_chars(n: int) -> Callable[[str], bool]:
+    """A test for "at least `n` word characters" (as counted by re's \\w)."""
+    return _at_least(r"\w", r"\W*+", n)
+
+
+def enough_words(n: int) -> Callable[[str], bool]:
+    """A test for "at least `n` words" (runs of letters: re's [^\\W\\d_]+)."""
+    return _at_least(r"[^\W\d_]++", r"[\W\d_]++", n)
+
+
+@cache
+def _at_least(unit: str, gap: str, n: int) -> Callable[[str], bool]:
+    # Stops at the n-th match instead of counting them all (findall over every key of a
+    # million-row export cost seconds). `gap` is the complement of `unit`, possessive, so
+    # the search never backtracks.
+    if n <= 0:
+        return lambda text: True
+    found = re.compile(unit if n == 1 else f"{unit}(?:{gap}{unit}){{{n - 1}}}").search
+    return lambda text: found(text) is not None
 
 
 def _spans(out: pd.DataFrame, config: SignalsConfig) -> np.ndarray:

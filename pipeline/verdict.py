@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline import behaviour
+from pipeline import behaviour, signals
 
 SPAM, COORDINATED, GENERIC, GENUINE = "spam", "coordinated generic", "generic", "genuine"
 VERDICTS = (SPAM, COORDINATED, GENERIC, GENUINE)
@@ -120,16 +120,22 @@ def _copy_paste(frame: pd.DataFrame, config: VerdictConfig) -> np.ndarray:
     authors = _num(frame, "cluster_authors").replace(0.0, np.nan)
     per_author = _num(frame, "cluster_size") / authors
     repeated = (per_author >= config.copy_paste_min_per_author).to_numpy()
-    return _flag(frame, "copy_paste") & (repeated | _wordy(frame, config.copy_paste_min_words))
+    copy = _flag(frame, "copy_paste")
+    unsure = np.flatnonzero(copy & ~repeated)  # only these need their words counted
+    wordy = np.zeros(len(frame), dtype=bool)
+    wordy[unsure] = _wordy(frame, unsure, config.copy_paste_min_words)
+    return copy & (repeated | wordy)
 
 
-def _wordy(frame: pd.DataFrame, min_words: int) -> np.ndarray:
+def _wordy(frame: pd.DataFrame, rows: np.ndarray, min_words: int) -> np.ndarray:
+    """Whether each of `rows` (positions) has at least `min_words` words."""
     # Words of the raw text: the dedup key spells emoji out ("smiling face with heart eyes").
     col = "text" if "text" in frame else "dedup_key"
     if col not in frame:
-        return np.zeros(len(frame), dtype=bool)
-    words = frame[col].astype("string").str.count(r"[^\W\d_]+")
-    return (words >= min_words).fillna(False).to_numpy(dtype=bool)
+        return np.zeros(len(rows), dtype=bool)
+    enough = signals.enough_words(min_words)
+    texts = frame[col].iloc[rows].astype("string").tolist()
+    return np.fromiter((t is not pd.NA and enough(t) for t in texts), bool, len(texts))
 
 
 def _join(index: pd.Index, parts) -> pd.Series:

@@ -16,6 +16,8 @@ from pipeline.signals import (
     SIGNAL_COLUMNS,
     SignalsConfig,
     add_signals,
+    enough_word_chars,
+    enough_words,
     reasons_for,
 )
 
@@ -257,3 +259,17 @@ def test_example_campaign_is_found_by_the_signals():
     assert generic["in_burst"].mean() > 0.9 and genuine["in_burst"].mean() < 0.02
     assert out.loc[out["planted"].notna(), "author_repeat"].mean() > 0.5
     assert genuine["author_repeat"].mean() < 0.02
+
+
+# Letters, digits, marks, underscores, spaces, punctuation and emoji: every class the two
+# regexes split on.
+_MIXED = st.text(st.sampled_from("ab\u00e9\u0301Z9_ .,!-\u4e2d\u0660\U0001f525\u200d"), max_size=40)
+
+
+@settings(max_examples=400)
+@given(_MIXED, st.integers(min_value=-1, max_value=8))
+def test_enough_tests_stop_early_but_agree_with_counting(text, n):
+    import re
+
+    assert enough_word_chars(n)(text) == (len(re.findall(r"\w", text)) >= n)
+    assert enough_words(n)(text) == (len(re.findall(r"[^\W\d_]+", text)) >= n)
