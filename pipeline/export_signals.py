@@ -82,9 +82,8 @@ def _part_inputs(path: Path, codes: dict[str, Codes], threshold: float) -> dict[
     names = set(pq.read_schema(path).names)
     frame = pd.read_parquet(path, columns=[c for c in READ if c in names])
     text = signals._text_column
-    keys = text(frame, "dedup_key").str.strip().replace("", pd.NA)
     return {
-        "key": codes["key"](keys),
+        "key": codes["key"](_keys(frame)),
         "post": codes["post"](text(frame, "post_id")),
         "author": codes["author"](text(frame, "author")),
         "seconds": signals._epoch_seconds(text(frame, "created_at")),
@@ -93,9 +92,61 @@ def _part_inputs(path: Path, codes: dict[str, Codes], threshold: float) -> dict[
     }
 
 
-def compute(parts: list[Path], config: SignalsConfig, generic_threshold: float) -> Tables:
-    """The signals of every part's rows, computed now; `Tables.frames` hands them out."""
-    return Tables(read_rows(parts, generic_threshold), config)
+def _keys(frame: pd.DataFrame) -> pd.Series:
+    """The dedup keys the signals cluster: stripped, <NA> where empty or missing."""
+    return signals._text_column(frame, "dedup_key").str.strip().replace("", pd.NA)
+
+
+def compute(
+    parts: list[Path],
+    config: SignalsConfig,
+    generic_threshold: float,
+    near: KeyComponents | None = None,
+) -> Tables:
+    """The signals of every part's rows, computed now; `Tables.frames` hands them out.
+    `near`: the near-duplicate components, where the reader computed them already."""
+    return Tables(read_rows(parts, generic_threshold), config, near)
+
+
+class KeyComponents:
+    """Near-duplicate components of an export's distinct keys, computed by the reader thread
+    once it has cleaned the last chunk, while the model still scores the chunks before it:
+    at the end of the run the search held one core for ~7% of a 200,000-row run while the
+    other idled. Only 64-bit key digests and labels are kept for the signals stage, which
+    checks that they cover exactly its keys (a resumed run's reader skips finished chunks)."""
+
+    def __init__(self, config: SignalsConfig) -> None:
+        self.config = config
+        self._seen: dict[str, None] = {}
+        self.digests = np.empty(0, dtype=np.uint64)
+        self.labels: np.ndarray | None = None
+
+    def add(self, frame: pd.DataFrame) -> None:
+        """Remember a cleaned chunk's keys."""
+        self._seen.update(dict.fromkeys(_keys(frame).dropna().tolist()))
+
+    def compute(self) -> None:
+        """Cluster every key added so far."""
+        keys = np.asarray(list(self._seen), dtype=object)
+        self._seen = {}
+        self.labels = signals._near_duplicate_labels(keys, self.config)
+        self.digests = _digests(keys)
+
+    def labels_for(self, keys: list[str]) -> np.ndarray | None:
+        """Labels partitioning `keys` as `neardup.components` would (each the smallest index
+        in its component), or None unless `keys` are exactly the keys computed."""
+        index = pd.Index(self.digests)
+        if self.labels is None or len(keys) != len(index) or not index.is_unique:
+            return None
+        where = index.get_indexer(_digests(np.asarray(keys, dtype=object)))
+        if (where < 0).any():
+            return None
+        component = pd.Series(np.arange(len(keys)))
+        return component.groupby(self.labels[where]).transform("min").to_numpy()
+
+
+def _digests(keys: np.ndarray) -> np.ndarray:
+    return pd.util.hash_array(keys)  # 64-bit: any collision among a million keys ~3e-8
 
 
 def _distinct(group: np.ndarray, value: np.ndarray, groups: int) -> np.ndarray:
@@ -116,17 +167,21 @@ def _with_missing(table: np.ndarray, fill) -> np.ndarray:
 class Tables:
     """Signals per distinct key, per author, per (author, cluster) and per row (bursts)."""
 
-    def __init__(self, rows: Rows, config: SignalsConfig) -> None:
+    def __init__(
+        self, rows: Rows, config: SignalsConfig, near: KeyComponents | None = None
+    ) -> None:
         self.rows, self.config = rows, config
-        self._clusters()
+        self._clusters(near)
         self._authors()
         self._repeats()
         self._bursts()
 
-    def _clusters(self) -> None:
+    def _clusters(self, near: KeyComponents | None) -> None:
         """Component, id, size, posts, authors and copy-paste per distinct key."""
         rows, keys = self.rows, np.asarray(self.rows.keys, dtype=object)
-        labels = signals._near_duplicate_labels(keys, self.config)  # a key index per key
+        labels = near.labels_for(rows.keys) if near is not None else None
+        if labels is None:  # a key index per key
+            labels = signals._near_duplicate_labels(keys, self.config)
         comp = np.where(rows.key >= 0, _with_missing(labels, -1)[rows.key], -1)
         n = len(keys)
         spans = pd.DataFrame({  # per key, its component's

@@ -3,7 +3,8 @@
 A reader thread reads and cleans each chunk and tokenises its dedup keys not seen before, a
 chunk ahead of the model (pipeline.dedup), which scores each such key once; the scored chunk
 is written as a checkpoint part. When every chunk is done, export-wide coordination signals
-are computed over all parts and the final file is written atomically.
+are computed over all parts and the final file is written atomically; their near-duplicate
+search starts earlier, on the reader thread once the last chunk is clean.
 A killed run restarts with ``resume=True``: finished parts are kept, the dedup cache is
 rebuilt from them, and the output is byte-identical to an uninterrupted run.
 """
@@ -121,15 +122,18 @@ def score_chunks(
     summary: ScoreSummary,
     on_rows: Callable[[int], None] = lambda n: None,
     batch_size: int | None = None,
+    near: export_signals.KeyComponents | None = None,
 ) -> None:
-    """Score every chunk after the first `done`, committing each as a part."""
+    """Score every chunk after the first `done`, committing each as a part; `near` collects
+    the keys and clusters them once the last chunk is clean."""
     cache = KeyCache(batch_size)
     for path in checkpoint.parts()[:done]:
         # Every head the part holds (p_spam, p_generic, ...), so a resumed run keeps them all.
         heads = [c for c in pq.read_schema(path).names if c.startswith("p_")]
         cache.remember(pd.read_parquet(path, columns=["dedup_key", *heads]), heads)
     # Reading, cleaning and tokenising the next chunk overlap with scoring this one (prefetch).
-    for index, chunk, planned in prefetch.background(_planned(chunks, done, cache, scorer)):
+    planned_chunks = _planned(chunks, done, cache, scorer, near)
+    for index, chunk, planned in prefetch.background(planned_chunks):
         summary.rows_scored += len(chunk)
         if planned is None:
             summary.resumed_chunks += 1
@@ -164,6 +168,7 @@ def _planned(
     done: int,
     cache: KeyCache,
     scorer: Scorer,
+    near: export_signals.KeyComponents | None = None,
 ) -> Iterator[tuple[int, pd.DataFrame, Planned | None]]:
     """(index, chunk, its cleaned and planned rows, or None for a chunk a resumed run has)."""
     repeats = RepeatCache()
@@ -171,21 +176,36 @@ def _planned(
         if index < done:
             yield index, chunk, None
             continue
-        yield index, chunk, cache.plan(clean_frame(chunk, repeats), scorer)
+        cleaned = clean_frame(chunk, repeats)
+        if near is not None:
+            near.add(cleaned)
+        yield index, chunk, cache.plan(cleaned, scorer)
+    if near is not None:
+        near.compute()  # on this thread, while the model scores the last chunks
 
 
-def finish(checkpoint: Checkpoint, output: Path, config: signals.SignalsConfig) -> int:
+def finish(
+    checkpoint: Checkpoint,
+    output: Path,
+    config: signals.SignalsConfig,
+    near: export_signals.KeyComponents | None = None,
+) -> int:
     """Export-wide signals over all parts, then the final file, written atomically."""
-    return io.write_table(signal_frames(checkpoint.parts(), config), output)
+    return io.write_table(signal_frames(checkpoint.parts(), config, near), output)
 
 
-def signal_frames(parts: list[Path], config: signals.SignalsConfig) -> Iterator[pd.DataFrame]:
-    """Each scored part joined with its rows' export-wide signals columns, part by part."""
+def signal_frames(
+    parts: list[Path],
+    config: signals.SignalsConfig,
+    near: export_signals.KeyComponents | None = None,
+) -> Iterator[pd.DataFrame]:
+    """Each scored part joined with its rows' export-wide signals columns, part by part;
+    `near`: near-duplicate components computed already (export_signals.KeyComponents)."""
     # The verdict needs export-wide author behaviour, so it is judged here with the signals.
     # Signals are computed on integer codes (pipeline.export_signals): one frame of every
     # row's strings cost 5.8 GB at 5 million rows.
     threshold = verdict.VerdictConfig().generic_threshold
-    tables = export_signals.compute(parts, config, threshold)
+    tables = export_signals.compute(parts, config, threshold, near)
     memory.trim()  # the parts' strings and the clustering's temporaries are garbage now
     return _joined(parts, tables.frames())
 
@@ -234,14 +254,16 @@ def score_file(
     )
     chunks = map(transform, chunks) if transform is not None else chunks
     chunks = _ramp_first(chunks, config.first_chunk_size)
+    # A resumed run's reader skips the finished chunks' keys: the signals stage clusters then.
+    near = export_signals.KeyComponents(config.signals) if done == 0 else None
     try:
-        score_chunks(chunks, scorer, checkpoint, done, summary, on_rows, config.batch_size)
+        score_chunks(chunks, scorer, checkpoint, done, summary, on_rows, config.batch_size, near)
     except io.InputError:
         # Unusable input: its parts could never be resumed (a fixed file is another input).
         checkpoint.remove()
         raise
     memory.trim()  # the dedup cache is gone; don't stack the signals' peak on its memory
-    finish(checkpoint, output, config.signals)
+    finish(checkpoint, output, config.signals, near)
     checkpoint.remove()
     summary.rows_rejected = rejects.count
     summary.rows_in = summary.rows_scored + summary.rows_rejected

@@ -29,9 +29,20 @@ def in_memory(parts: list[Path], config: signals.SignalsConfig = CONFIG) -> pd.D
     return pd.concat([full.drop(columns=cols), behaviour.row_columns(full, generic)], axis=1)
 
 
-def coded(parts: list[Path], config: signals.SignalsConfig = CONFIG) -> pd.DataFrame:
-    tables = export_signals.compute(parts, config, verdict.VerdictConfig().generic_threshold)
+def coded(parts: list[Path], config: signals.SignalsConfig = CONFIG, near=None) -> pd.DataFrame:
+    threshold = verdict.VerdictConfig().generic_threshold
+    tables = export_signals.compute(parts, config, threshold, near)
     return pd.concat(list(tables.frames()), ignore_index=True)
+
+
+def early(parts: list[Path], config: signals.SignalsConfig = CONFIG):
+    """Components as the reader computes them; the parts fed last first, since the
+    partition must not depend on the order keys arrive in."""
+    near = export_signals.KeyComponents(config)
+    for path in reversed(parts):
+        near.add(pd.read_parquet(path))
+    near.compute()
+    return near
 
 
 def write_parts(df: pd.DataFrame, cuts: list[int], directory: Path) -> list[Path]:
@@ -50,6 +61,7 @@ def assert_same(df: pd.DataFrame, cuts: list[int], config=CONFIG) -> None:
         expected = in_memory(parts, config)
         assert list(expected.columns) == list(export_signals.COLUMNS)
         pd.testing.assert_frame_equal(coded(parts, config), expected)
+        pd.testing.assert_frame_equal(coded(parts, config, early(parts, config)), expected)
 
 
 rows_strategy = st.lists(
@@ -112,6 +124,19 @@ def test_coded_equals_in_memory_on_the_example_export():
     n = len(df)
     assert_same(df, [n // 7, n // 3, n // 2, n - 5])
     assert_same(df, [], signals.SignalsConfig(jaccard=0.5, burst_min_comments=3))
+
+
+def test_early_components_are_used_only_for_exactly_their_keys(tmp_path):
+    rows = [("p1", "a", f"hello there friend number {i}", i, 0.9, False) for i in range(8)]
+    rows.append(("p2", "b", "something else entirely", 9, 0.9, False))
+    parts = write_parts(scored_frame(rows), [4], tmp_path)
+    near = early(parts[1:])  # a resumed run's reader sees only the chunks after the first
+    keys = export_signals.read_rows(parts, 0.5).keys
+    assert near.labels_for(keys[4:]) is not None
+    assert near.labels_for(keys) is None and near.labels_for(keys[3:8]) is None
+    assert export_signals.KeyComponents(CONFIG).labels_for(keys) is None  # never computed
+    labels = early(parts).labels_for(keys)
+    assert labels.tolist() == [0] * 8 + [8]  # one near-duplicate family and one loner
 
 
 def test_codes_follow_first_appearance_across_calls():
