@@ -111,7 +111,7 @@ def compute(
 class KeyComponents:
     """Near-duplicate components of an export's distinct keys, computed by the reader thread
     once it has cleaned the last chunk, while the model still scores the chunks before it:
-    at the end of the run the search held one core for ~7% of a 200,000-row run while the
+    at the end of the run the search held one core for 5-7% of a 200,000-row run while the
     other idled. Only 64-bit key digests and labels are kept for the signals stage, which
     checks that they cover exactly its keys (a resumed run's reader skips finished chunks)."""
 
@@ -179,7 +179,8 @@ class Tables:
     def _clusters(self, near: KeyComponents | None) -> None:
         """Component, id, size, posts, authors and copy-paste per distinct key."""
         rows, keys = self.rows, np.asarray(self.rows.keys, dtype=object)
-        labels = near.labels_for(rows.keys) if near is not None else None
+        usable = near is not None and near.config == self.config
+        labels = near.labels_for(rows.keys) if usable else None
         if labels is None:  # a key index per key
             labels = signals._near_duplicate_labels(keys, self.config)
         comp = np.where(rows.key >= 0, _with_missing(labels, -1)[rows.key], -1)

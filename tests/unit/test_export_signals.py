@@ -137,6 +137,9 @@ def test_early_components_are_used_only_for_exactly_their_keys(tmp_path):
     assert export_signals.KeyComponents(CONFIG).labels_for(keys) is None  # never computed
     labels = early(parts).labels_for(keys)
     assert labels.tolist() == [0] * 8 + [8]  # one near-duplicate family and one loner
+    strict = signals.SignalsConfig(jaccard=0.95)  # clustered under another config: not used
+    tables = export_signals.compute(parts, strict, 0.5, early(parts))
+    assert tables.size[:-1].tolist() == [1] * 9
 
 
 def test_codes_follow_first_appearance_across_calls():
