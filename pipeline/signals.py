@@ -158,12 +158,12 @@ def reasons_for(
 ) -> pd.Series:
     """Short human reasons per comment ("link; copy-paste: same text on 7 posts by 12 authors")."""
     frame = rows.to_frame().T if isinstance(rows, pd.Series) else rows
-    out = pd.Series("", index=frame.index, dtype="string")
-    for when, text in _reason_parts(frame, config):
-        part = pd.Series(np.where(when, text, ""), index=frame.index, dtype="string")
-        glue = np.where((out != "") & (part != ""), "; ", "")
-        out = out + glue + part
-    return out
+    if len(frame) == 0:  # the numeric columns of no rows would not format as text
+        return pd.Series([], index=frame.index, dtype="string")
+    parts = [np.where(when, text, "") for when, text in _reason_parts(frame, config)]
+    # One join per row: gluing whole string columns pairwise cost ~5 us a row per reason.
+    joined = ["; ".join(filter(None, row)) for row in zip(*parts, strict=True)]
+    return pd.Series(joined, index=frame.index, dtype="string")
 
 
 def _reason_parts(frame: pd.DataFrame, config: SignalsConfig):

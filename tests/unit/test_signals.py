@@ -273,3 +273,9 @@ def test_enough_tests_stop_early_but_agree_with_counting(text, n):
 
     assert enough_word_chars(n)(text) == (len(re.findall(r"\w", text)) >= n)
     assert enough_words(n)(text) == (len(re.findall(r"[^\W\d_]+", text)) >= n)
+
+
+def test_reasons_for_no_rows_is_empty():
+    empty = pd.DataFrame({"p_spam": pd.Series([], dtype=float), "copy_paste": []})
+    out = reasons_for(empty)
+    assert len(out) == 0 and out.dtype == "string"
