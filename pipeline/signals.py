@@ -160,10 +160,14 @@ def reasons_for(
     frame = rows.to_frame().T if isinstance(rows, pd.Series) else rows
     if len(frame) == 0:  # the numeric columns of no rows would not format as text
         return pd.Series([], index=frame.index, dtype="string")
-    parts = [np.where(when, text, "") for when, text in _reason_parts(frame, config)]
+    return pd.Series(join_reasons(_reason_parts(frame, config)), index=frame.index, dtype="string")
+
+
+def join_reasons(parts) -> list[str]:
+    """Per row, the texts of the (mask, text) parts whose mask holds, joined by "; "."""
+    columns = [np.where(when, text, "") for when, text in parts]
     # One join per row: gluing whole string columns pairwise cost ~5 us a row per reason.
-    joined = ["; ".join(filter(None, row)) for row in zip(*parts, strict=True)]
-    return pd.Series(joined, index=frame.index, dtype="string")
+    return ["; ".join(filter(None, row)) for row in zip(*columns, strict=True)]
 
 
 def _reason_parts(frame: pd.DataFrame, config: SignalsConfig):

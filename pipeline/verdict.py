@@ -139,12 +139,7 @@ def _wordy(frame: pd.DataFrame, rows: np.ndarray, min_words: int) -> np.ndarray:
 
 
 def _join(index: pd.Index, parts) -> pd.Series:
-    out = pd.Series("", index=index, dtype=object)
-    for mask, text in parts:
-        piece = pd.Series(np.where(mask, text, ""), index=index, dtype=object)
-        glue = np.where((out != "") & (piece != ""), "; ", "")
-        out = out + glue + piece
-    return out
+    return pd.Series(signals.join_reasons(parts), index=index, dtype=object)
 
 
 def _flag(frame: pd.DataFrame, col: str, value: str | None = None) -> np.ndarray:
