@@ -103,3 +103,8 @@ def test_config_validation():
         VerdictConfig(generic_threshold=0)
     with pytest.raises(ValueError, match="author_min_generic_posts"):
         VerdictConfig(author_min_generic_posts=1)
+
+
+def test_a_frame_without_rows_gets_the_verdict_columns():
+    out = judged([])
+    assert len(out) == 0 and {"verdict", "verdict_reason"} <= set(out.columns)
