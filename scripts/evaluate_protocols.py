@@ -3,6 +3,10 @@
 Resumable: each (protocol, fold, model) result is cached under runs/protocols/. Long (many
 fine-tunes on CPU), so run it niced in the background:
     nice -n 19 .venv/bin/python scripts/evaluate_protocols.py
+
+`--card models/default` then sets that model's decision threshold, its error rates and the
+report's prevalence rates from its recipe's out-of-fold predictions (training/operating_point.py,
+training/prevalence.py) and adds the tables to its model card.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from training.config import load_train_config  # noqa: E402
 from training.data import load_examples  # noqa: E402
 from training.export import refresh_card  # noqa: E402
 from training.fit import PREVALENCE_THRESHOLD  # noqa: E402
+from training.operating_point import manifest_fields, rethreshold  # noqa: E402
 from training.prevalence import pooled_rates, pooled_spread  # noqa: E402
 from training.protocols import MODELS, PROTOCOLS, cached_fold, config_key, folds  # noqa: E402
 from training.protocols_report import MODEL_NAMES, card_summary, write_report  # noqa: E402
@@ -74,14 +79,14 @@ def main(argv: list[str] | None = None) -> int:
             results.setdefault(protocol, {})[model] = [
                 cached_fold(path, model, cfg, train, test) for path, train, test in runs
             ]
+    target = load_train_config(args.config, args.overrides).calibration.target_precision
+    results = rethreshold(results, target)
     write_report(results, args.out, args.config, args.overrides)
     print(f"wrote {args.out}")
     if args.card:
-        refresh_card(
-            args.card,
-            card_summary(results),
-            {"prevalence": prevalence_rates(results, args.card_model)},
-        )
+        fields = manifest_fields(results, args.card_model, target)
+        fields["prevalence"] = prevalence_rates(results, args.card_model)
+        refresh_card(args.card, card_summary(results), fields)
         print(f"updated the model card and prevalence error rates of {args.card}")
     return 0
 

@@ -97,6 +97,7 @@ def model_card(manifest: dict[str, Any], notes: str = "") -> str:
         created=manifest["created_at"],
         threshold=manifest["threshold"],
         rule=manifest.get("threshold_rule", {}).get("rule", ""),
+        fitted_on=manifest.get("threshold_rule", {}).get("fitted_on", "validation split"),
         temperature=manifest["calibration"]["temperature"],
         sens=_fmt(rates["sensitivity"]),
         spec=_fmt(rates["specificity"]),
@@ -219,8 +220,8 @@ TF-IDF baseline are in `docs/evaluation.md`.
 ## Decision threshold and calibration
 - Probabilities are temperature-scaled (T = {temperature}) on validation logits.
 - `predict` flags spam at calibrated p_spam >= **{threshold}** ({rule}).
-- At that threshold on validation: sensitivity {sens} (n_pos = {n_pos}), specificity {spec}
-  (n_neg = {n_neg}).
+- At that threshold, on the {fitted_on}: sensitivity {sens} (n_pos = {n_pos}), specificity
+  {spec} (n_neg = {n_neg}).
 {prevalence}
 {generic}
 ## Limits

@@ -21,14 +21,16 @@ from pipeline.artifact import ModelError, sha256_file, verify_dir
 from pipeline.config import to_dict
 from pipeline.model import Classifier
 from training import generic_labels
+from training.calibrate import error_rates
 from training.config import TrainConfig
 from training.data import TrainingDataError, exclude_keys, load_examples, split_grouped
-from training.evaluate import evaluate_frame
+from training.evaluate import binary_metrics, evaluate_frame
 from training.export import export_artifact
 from training.fit import Fitted, fit
 
 log = logging.getLogger(__name__)
 MAX_F1_DROP = 0.01
+INHERITED = "the parent model's: "
 
 
 class PromotionRefused(RuntimeError):
@@ -64,6 +66,7 @@ def run_training(
         train, extra["replay"] = add_replay(train, held_out, parent, cfg)
     fitted = fit(cfg, train, val, init_from)
     if parent is not None:
+        _inherit_threshold(fitted, parent, val)
         extra["promotion"] = promotion_check(parent.path, fitted, held_out, force)
         extra["init_from"] = _describe_parent(parent)
     manifest = _manifest(fitted, cfg, report, len(train), len(val), extra)
@@ -200,6 +203,30 @@ def promotion_check(
             " Add more or cleaner samples, lower train.lr, or pass force=True (--force)"
         )
     return result
+
+
+def _inherit_threshold(fitted: Fitted, parent: Parent, val: pd.DataFrame) -> None:
+    """Keep the parent's decision threshold when it was chosen on its recipe's out-of-fold
+    predictions (the shipped models): one validation split of a few creators put the same
+    rule's threshold anywhere between 0.44 and 0.94 (docs/model.md), and old and new model
+    are then compared at one operating point. The rates are measured at it on validation."""
+    rule = parent.manifest.get("threshold_rule") or {}
+    if "out-of-fold" not in str(rule.get("rule", "")):
+        return
+    threshold = float(parent.manifest["threshold"])
+    p = fitted.classifier().score_clean(list(val["text"]))["p_spam"]
+    y = val["y"].to_numpy()
+    base_rule = str(rule["rule"]).removeprefix(INHERITED)
+    fitted.manifest["threshold"] = threshold
+    fitted.manifest["threshold_rule"] = {
+        **rule,
+        "threshold": threshold,
+        "rule": INHERITED + base_rule,
+        "fitted_on": "validation split",
+        "inherited_from": str(parent.path),
+    }
+    fitted.manifest["error_rates"] = error_rates(p, y, threshold)
+    fitted.manifest["metrics"]["validation"] = binary_metrics(y, p, threshold)
 
 
 def _inherit_spread(manifest: dict[str, Any], parent: Parent) -> None:

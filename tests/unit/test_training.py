@@ -193,6 +193,34 @@ def test_finetune_replays_old_data_and_gates_promotion(
     old_val = train_module.Parent.load(old).validation()
     assert len(old_val) > 0
     assert manifest["metrics"]["promotion"]["held_out_rows"] >= len(old_val)
+    # A parent whose threshold came from its own validation split passes none on.
+    assert "inherited_from" not in manifest["threshold_rule"]
+
+
+def test_finetune_keeps_an_out_of_fold_threshold(make_config, labelled_csv, tmp_path):
+    from training.export import refresh_card
+    from training.operating_point import RULE
+    from training.train import INHERITED, finetune, run_training
+
+    cfg = make_config(overrides=["data.val_fraction=0.25"])
+    old = tmp_path / "old"
+    run_training(cfg, [labelled_csv], old)
+    rule = {"threshold": 0.37, "rule": RULE.format(target=0.95), "target_precision": 0.95,
+            "fitted_on": "out-of-fold predictions"}  # fmt: skip
+    refresh_card(old, "", {"threshold": 0.37, "threshold_rule": rule})
+    child = finetune(cfg, old, [labelled_csv], tmp_path / "child", force=True)
+    grandchild = finetune(cfg, tmp_path / "child", [labelled_csv], tmp_path / "gc", force=True)
+    for model, parent in ((child, old), (grandchild, tmp_path / "child")):
+        m = model.manifest
+        assert model.threshold == 0.37 == m["metrics"]["validation"]["threshold"]
+        assert (
+            m["threshold_rule"]["rule"] == INHERITED + "lowest with out-of-fold precision >= 0.95"
+        )
+        assert m["threshold_rule"]["inherited_from"] == str(parent)
+        # The rates at that threshold are measured on the model's own validation split.
+        rates, validation = m["error_rates"], m["metrics"]["validation"]
+        assert rates["n_pos"] + rates["n_neg"] == validation["n"]
+        assert rates["sensitivity"] == pytest.approx(validation["recall"], abs=1e-6)
 
 
 def test_evaluate_writes_json_plot_and_markdown(tiny_model_dir, labelled_csv, tmp_path):
