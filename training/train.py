@@ -208,7 +208,7 @@ def promotion_check(
 def _inherit_threshold(fitted: Fitted, parent: Parent, val: pd.DataFrame) -> None:
     """Keep the parent's decision threshold when it was chosen on its recipe's out-of-fold
     predictions (the shipped models): one validation split of a few creators put the same
-    rule's threshold anywhere between 0.44 and 0.94 (docs/model.md), and old and new model
+    rule's threshold anywhere between 0.15 and 0.94 (docs/model.md), and old and new model
     are then compared at one operating point. The rates are measured at it on validation."""
     rule = parent.manifest.get("threshold_rule") or {}
     if "out-of-fold" not in str(rule.get("rule", "")):
