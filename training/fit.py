@@ -259,9 +259,14 @@ def _length_batches(rows: list[dict], batch_size: int, rng: np.random.Generator)
 
 
 def fit(
-    cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame, init_from: Path | None = None
+    cfg: TrainConfig,
+    train: pd.DataFrame,
+    val: pd.DataFrame,
+    init_from: Path | None = None,
+    threshold_rule: dict[str, Any] | None = None,
 ) -> Fitted:
-    """Train on `train`, early-stop and calibrate on `val` (frames from training.data)."""
+    """Train on `train`, early-stop and calibrate on `val` (frames from training.data).
+    `threshold_rule`: decide at its threshold instead of choosing one on `val`."""
     import transformers
 
     transformers.set_seed(cfg.train.seed)
@@ -273,7 +278,7 @@ def fit(
     trainer = Trainer(cfg, network, tokenizer)
     history = trainer.fit(train, val)
     logits, y = trainer.logits(list(val["text"])), val["y"].to_numpy()
-    manifest = calibration_fields(logits[:, SPAM], y, cfg)
+    manifest = calibration_fields(logits[:, SPAM], y, cfg, threshold_rule)
     manifest.update(
         heads=_heads(logits, val, init_from),
         base_model=base,
@@ -286,17 +291,22 @@ def fit(
     return Fitted(network.eval(), tokenizer, manifest, history)
 
 
-def calibration_fields(logits: np.ndarray, y: np.ndarray, cfg: TrainConfig) -> dict[str, Any]:
-    """Temperature, threshold, error rates and validation metrics from validation logits."""
+def calibration_fields(
+    logits: np.ndarray, y: np.ndarray, cfg: TrainConfig, rule: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Temperature, threshold, error rates and validation metrics from validation logits;
+    the threshold is `rule`'s where one is given, else chosen on them."""
     if len(np.unique(y)) < 2:
         raise ModelError("the validation split holds one class only; add data or groups")
     temperature = fit_temperature(logits, y)
     p = calibrated(logits, temperature)
-    rule = choose_threshold(p, y, cfg.calibration.target_precision)
+    if rule is None:
+        chosen = choose_threshold(p, y, cfg.calibration.target_precision)
+        rule = {**chosen, "fitted_on": "validation split"}
     metrics = binary_metrics(y, p, rule["threshold"])
     return {
         "threshold": rule["threshold"],
-        "threshold_rule": {**rule, "fitted_on": "validation split"},
+        "threshold_rule": rule,
         "calibration": {"method": "temperature", "temperature": temperature},
         "error_rates": error_rates(p, y, rule["threshold"]),
         # The report's corrected fake share counts comments at p_spam >= 0.5 instead: at the

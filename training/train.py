@@ -21,10 +21,9 @@ from pipeline.artifact import ModelError, sha256_file, verify_dir
 from pipeline.config import to_dict
 from pipeline.model import Classifier
 from training import generic_labels
-from training.calibrate import error_rates
 from training.config import TrainConfig
 from training.data import TrainingDataError, exclude_keys, load_examples, split_grouped
-from training.evaluate import binary_metrics, evaluate_frame
+from training.evaluate import evaluate_frame
 from training.export import export_artifact
 from training.fit import Fitted, fit
 
@@ -64,9 +63,8 @@ def run_training(
     train = exclude_keys(train, held_out)
     if parent is not None:
         train, extra["replay"] = add_replay(train, held_out, parent, cfg)
-    fitted = fit(cfg, train, val, init_from)
+    fitted = fit(cfg, train, val, init_from, _inherited_rule(parent))
     if parent is not None:
-        _inherit_threshold(fitted, parent, val)
         extra["promotion"] = promotion_check(parent.path, fitted, held_out, force)
         extra["init_from"] = _describe_parent(parent)
     manifest = _manifest(fitted, cfg, report, len(train), len(val), extra)
@@ -205,28 +203,21 @@ def promotion_check(
     return result
 
 
-def _inherit_threshold(fitted: Fitted, parent: Parent, val: pd.DataFrame) -> None:
-    """Keep the parent's decision threshold when it was chosen on its recipe's out-of-fold
+def _inherited_rule(parent: Parent | None) -> dict[str, Any] | None:
+    """The parent's decision threshold, kept when it was chosen on its recipe's out-of-fold
     predictions (the shipped models): one validation split of a few creators put the same
     rule's threshold anywhere between 0.15 and 0.94 (docs/model.md), and old and new model
     are then compared at one operating point. The rates are measured at it on validation."""
-    rule = parent.manifest.get("threshold_rule") or {}
+    rule = (parent.manifest.get("threshold_rule") or {}) if parent is not None else {}
     if "out-of-fold" not in str(rule.get("rule", "")):
-        return
-    threshold = float(parent.manifest["threshold"])
-    p = fitted.classifier().score_clean(list(val["text"]))["p_spam"]
-    y = val["y"].to_numpy()
-    base_rule = str(rule["rule"]).removeprefix(INHERITED)
-    fitted.manifest["threshold"] = threshold
-    fitted.manifest["threshold_rule"] = {
+        return None
+    return {
         **rule,
-        "threshold": threshold,
-        "rule": INHERITED + base_rule,
+        "threshold": float(parent.manifest["threshold"]),
+        "rule": INHERITED + str(rule["rule"]).removeprefix(INHERITED),
         "fitted_on": "validation split",
         "inherited_from": str(parent.path),
     }
-    fitted.manifest["error_rates"] = error_rates(p, y, threshold)
-    fitted.manifest["metrics"]["validation"] = binary_metrics(y, p, threshold)
 
 
 def _inherit_spread(manifest: dict[str, Any], parent: Parent) -> None:
