@@ -200,8 +200,7 @@ class Tables:
 
     def _wordy(self, keys: np.ndarray) -> np.ndarray:
         """Keys with enough word characters for a repeat to mean something."""
-        enough = signals.enough_word_chars(self.config.min_signal_chars)
-        return np.fromiter(map(enough, keys), bool, len(keys))
+        return signals.wordy_keys(keys, self.config.min_signal_chars)
 
     def _authors(self) -> None:
         """Posts, comments, generic posts and generic share per author code."""

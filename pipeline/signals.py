@@ -158,8 +158,6 @@ def reasons_for(
 ) -> pd.Series:
     """Short human reasons per comment ("link; copy-paste: same text on 7 posts by 12 authors")."""
     frame = rows.to_frame().T if isinstance(rows, pd.Series) else rows
-    if len(frame) == 0:  # the numeric columns of no rows would not format as text
-        return pd.Series([], index=frame.index, dtype="string")
     return pd.Series(join_reasons(_reason_parts(frame, config)), index=frame.index, dtype="string")
 
 
@@ -175,7 +173,7 @@ def _reason_parts(frame: pd.DataFrame, config: SignalsConfig):
 
     num, flag = partial(_num, frame), partial(_flag, frame)
     p = num("p_spam")
-    yield p >= config.reason_min_p_spam, "p_spam " + p.round(2).map("{:.2f}".format)
+    yield p >= config.reason_min_p_spam, "p_spam " + two_decimals(p.round(2))
     urls = num("n_url").fillna(0)
     yield urls > 0, np.where(urls > 1, _count(urls, "link"), "link")
     yield num("n_mention").fillna(0) > 0, "mentions another account"
@@ -189,6 +187,12 @@ def _reason_parts(frame: pd.DataFrame, config: SignalsConfig):
     yield flag("in_burst"), "burst: " + _count(num("burst_size"), "comment") + " in " + span
     # A 1 MB comment is kept whole in the output, but the model only read its beginning.
     yield flag("truncated"), f"truncated: the model read the first {MAX_CHARS:,} characters"
+
+
+def two_decimals(values: pd.Series) -> pd.Series:
+    """Numbers as text, "0.97"; str even for no rows (mapping an empty float Series keeps it
+    float, which "text" + cannot take)."""
+    return values.map("{:.2f}".format).astype(str)
 
 
 def _num(frame: pd.DataFrame, col: str) -> pd.Series:
@@ -245,9 +249,13 @@ def _codes(values: pd.Series) -> pd.arrays.IntegerArray:
 def _wordy_rows(df: pd.DataFrame, config: SignalsConfig) -> np.ndarray:
     """Rows whose key has enough word characters for a repeat to mean something."""
     codes, uniques = pd.factorize(_text_column(df, "dedup_key"))
-    enough = enough_word_chars(config.min_signal_chars)
-    wordy = np.fromiter(map(enough, uniques), bool, len(uniques))
+    wordy = wordy_keys(uniques, config.min_signal_chars)
     return (codes >= 0) & np.append(wordy, False)[codes]
+
+
+def wordy_keys(keys, min_chars: int) -> np.ndarray:
+    """Per key, whether it has at least `min_chars` word characters."""
+    return np.fromiter(map(enough_word_chars(min_chars), keys), bool, len(keys))
 
 
 def enough_word_chars(n: int) -> Callable[[str], bool]:

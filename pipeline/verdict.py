@@ -80,7 +80,7 @@ def decide(frame: pd.DataFrame, generic: np.ndarray, config: VerdictConfig):
     why = _join(frame.index, parts)
     coordinated = generic & ~spam & (why != "").to_numpy()
     verdict = np.select([spam, coordinated, generic], [SPAM, COORDINATED, GENERIC], GENUINE)
-    p_gen, p_spam = _two(_num(frame, "p_generic")), _two(_num(frame, "p_spam"))
+    p_gen, p_spam = (signals.two_decimals(_num(frame, c)) for c in ("p_generic", "p_spam"))
     reason = np.select(
         [spam, coordinated, generic],
         ["spam classifier: p_spam " + p_spam,
@@ -153,11 +153,6 @@ def _num(frame: pd.DataFrame, col: str) -> pd.Series:
     if col not in frame:
         return pd.Series(np.nan, index=frame.index, dtype=float)
     return pd.to_numeric(frame[col], errors="coerce").astype(float)
-
-
-def _two(values: pd.Series) -> pd.Series:
-    # astype(str): mapping an empty float Series keeps it float, which "text" + cannot take.
-    return values.map("{:.2f}".format).astype(str)
 
 
 def _int(values: pd.Series) -> pd.Series:
