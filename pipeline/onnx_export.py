@@ -25,7 +25,7 @@ from pipeline.artifact import DERIVED_DIR, ModelError, sha256_file, verify_base,
 from pipeline.onnx_quant import quantize_int8
 
 # Bump whenever the graph or the quantisation changes: every existing cache is rebuilt.
-RECIPE = {"version": 2, "opset": 17, "attention": "eager", "int8": "onnx_quant v1"}
+RECIPE = {"version": 2, "opset": 17, "attention": "eager", "int8": "onnx_quant v2"}
 CACHE_DIR = DERIVED_DIR
 META = "meta.json"
 FILES = {"fp32": "model.fp32.onnx", "int8": "model.int8.onnx"}

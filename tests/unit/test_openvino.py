@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,6 +14,7 @@ pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
 from pipeline.artifact import ModelError  # noqa: E402
 from pipeline.backends import OpenVinoClassifier, load_classifier  # noqa: E402
 from pipeline.model import available_cores  # noqa: E402
+from tests.unit.conftest import copy_model  # noqa: E402
 
 TEXTS = [
     "check out my channel for free music [url]",
@@ -63,7 +62,7 @@ def test_streams_keep_the_input_order(model_dir):
 
 
 def test_first_use_exports_only_the_fp32_graph(tiny_model_dir, tmp_path):
-    model = Path(shutil.copytree(tiny_model_dir, tmp_path / "model"))
+    model = copy_model(tiny_model_dir, tmp_path / "model")
     load_classifier(model, "openvino")
     assert sorted(p.name for p in (model / "onnx").glob("*.onnx")) == ["model.fp32.onnx"]
     load_classifier(model, "onnx")  # the int8 graph is built when a backend needs it
