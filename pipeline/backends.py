@@ -57,8 +57,9 @@ def openvino_available() -> bool:
 def default_backend() -> str:
     """The fastest accurate backend here. On AMX: OpenVINO bf16 (~1.25x torch bf16 alone, ~2x
     beside the cleaning thread, which stalls torch's Python-dispatched ops), else torch bf16
-    (~2x ONNX int8). Elsewhere ONNX Runtime int8 when installed. AVX-512 BF16 without AMX was
-    not measured, so not chosen."""
+    (~2x ONNX int8). Elsewhere ONNX Runtime int8 when installed: on an AVX2-only CPU it tied
+    with OpenVINO fp32 end to end and held ~170 MiB less (docs/benchmarks.md). AVX-512 BF16
+    without AMX was not measured, so not chosen."""
     if amx_bf16() and openvino_available():
         return "openvino"
     if amx_bf16() and native_bf16():
