@@ -138,7 +138,7 @@ def torch_model(model_dir: Path):
 
 @pytest.fixture
 def model_copy(tiny_model_dir: Path, tmp_path: Path) -> Path:
-    """A throwaway copy of the tiny model dir to tamper with."""
+    """A throwaway copy of the tiny model dir (no ONNX cache) to tamper with or export."""
     return copy_model(tiny_model_dir, tmp_path / "model")
 
 

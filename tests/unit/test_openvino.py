@@ -14,7 +14,6 @@ pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
 from pipeline.artifact import ModelError  # noqa: E402
 from pipeline.backends import OpenVinoClassifier, load_classifier  # noqa: E402
 from pipeline.model import available_cores  # noqa: E402
-from tests.unit.conftest import copy_model  # noqa: E402
 
 TEXTS = [
     "check out my channel for free music [url]",
@@ -61,8 +60,8 @@ def test_streams_keep_the_input_order(model_dir):
     )
 
 
-def test_first_use_exports_only_the_fp32_graph(tiny_model_dir, tmp_path):
-    model = copy_model(tiny_model_dir, tmp_path / "model")
+def test_first_use_exports_only_the_fp32_graph(model_copy):
+    model = model_copy
     load_classifier(model, "openvino")
     assert sorted(p.name for p in (model / "onnx").glob("*.onnx")) == ["model.fp32.onnx"]
     load_classifier(model, "onnx")  # the int8 graph is built when a backend needs it
