@@ -18,7 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from training.calibrate import choose_threshold, error_rates
+from pipeline.model import calibrated
+from training.calibrate import choose_threshold, error_rates, fit_temperature
 from training.evaluate import binary_metrics
 
 # The protocols whose folds are unseen creators or videos of the shipped model's domains.
@@ -48,6 +49,26 @@ def oof_threshold(folds: list[dict[str, Any]], target_precision: float) -> dict[
     )
     chosen["error_rates"] = error_rates(p, y, chosen["threshold"])
     return chosen
+
+
+def oof_temperature(folds: list[dict[str, Any]]) -> float | None:
+    """The temperature minimising the NLL of `folds`' pooled uncalibrated margins; None when
+    a fold's cache predates margins (training.protocols)."""
+    if not folds or any("margin" not in f for f in folds):
+        return None
+    margin = np.concatenate([np.asarray(f["margin"], dtype=float) for f in folds])
+    y = np.concatenate([np.asarray(f["y"], dtype=int) for f in folds])
+    return fit_temperature(_logits(margin), y)
+
+
+def recalibrated(fold: dict[str, Any], temperature: float) -> dict[str, Any]:
+    """`fold` with its predictions `p` recomputed from its margins at `temperature`."""
+    p = calibrated(_logits(np.asarray(fold["margin"], dtype=float)), temperature)
+    return {**fold, "p": np.round(p, 5).tolist(), "temperature": temperature}
+
+
+def _logits(margin: np.ndarray) -> np.ndarray:
+    return np.column_stack([np.zeros_like(margin), margin])
 
 
 def in_domain_folds(results: dict[str, dict[str, list]], model: str) -> list[dict[str, Any]]:

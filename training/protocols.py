@@ -18,7 +18,9 @@ from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from scipy.special import logit
 from sklearn.model_selection import StratifiedGroupKFold
 
 from pipeline.config import to_dict
@@ -93,8 +95,18 @@ def run_fold(model: str, cfg: TrainConfig, train: pd.DataFrame, test: pd.DataFra
         groups=test["group"].tolist(),
         error_rates=getattr(scorer, "manifest", {}).get("error_rates"),
         prevalence=getattr(scorer, "manifest", {}).get("prevalence"),
+        # The uncalibrated spam margins (logit of p times the validation-fitted temperature),
+        # so the temperature can be refitted out of fold (training.operating_point).
+        temperature=(t := _temperature(scorer)),
+        margin=[round(float(x), 4) for x in t * logit(np.clip(p, 1e-12, 1 - 1e-12))],
     )
     return result
+
+
+def _temperature(scorer) -> float:
+    if hasattr(scorer, "manifest"):
+        return float(scorer.manifest["calibration"]["temperature"])
+    return float(scorer.temperature)
 
 
 def _taught(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame) -> pd.DataFrame:

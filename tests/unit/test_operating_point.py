@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from training.operating_point import manifest_fields, oof_threshold, rethreshold
+from training.operating_point import (
+    manifest_fields,
+    oof_temperature,
+    oof_threshold,
+    recalibrated,
+    rethreshold,
+)
 
 
 def fold(name: str, p: list[float], y: list[int], threshold: float = 0.9) -> dict:
@@ -61,3 +68,23 @@ def test_the_shipped_model_gets_the_threshold_of_all_in_domain_folds_with_its_ra
     assert fields["threshold"] == 0.3 == fields["threshold_rule"]["threshold"]
     assert "error_rates" not in fields["threshold_rule"]
     assert fields["error_rates"]["n_pos"] == 6 and fields["error_rates"]["sensitivity"] == 1.0
+
+
+def test_the_out_of_fold_temperature_is_the_maximum_likelihood_one_of_the_pooled_margins():
+    # Labels drawn from sigmoid(margin / 2): the pooled fit recovers T = 2, whatever split.
+    rng = np.random.default_rng(0)
+    margin = rng.normal(0, 6, 40_000)
+    y = (rng.random(margin.size) < 1 / (1 + np.exp(-margin / 2))).astype(int)
+    halves = [
+        {"margin": m.tolist(), "y": v.tolist()}
+        for m, v in zip(np.split(margin, 2), np.split(y, 2), strict=True)
+    ]
+    assert oof_temperature(halves) == pytest.approx(2.0, rel=0.05)
+    assert oof_temperature([*halves, {"p": [0.5], "y": [1]}]) is None  # a cache without margins
+
+
+def test_recalibrated_folds_keep_their_order_and_put_the_margin_zero_at_one_half():
+    f = {"margin": [-4.0, 0.0, 2.0], "y": [0, 1, 1], "p": [0.1, 0.5, 0.8], "temperature": 1.0}
+    out = recalibrated(f, 2.0)
+    assert out["p"] == pytest.approx([1 / (1 + np.exp(2)), 0.5, 1 / (1 + np.exp(-1))], abs=1e-5)
+    assert out["temperature"] == 2.0 and f["p"] == [0.1, 0.5, 0.8]
