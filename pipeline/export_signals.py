@@ -87,7 +87,7 @@ def _part_inputs(path: Path, codes: dict[str, Codes], threshold: float) -> dict[
         "post": codes["post"](text(frame, "post_id")),
         "author": codes["author"](text(frame, "author")),
         "seconds": signals._epoch_seconds(text(frame, "created_at")),
-        "emoji": signals._flag(frame, "emoji_only"),
+        "emoji": signals.flag_column(frame, "emoji_only"),
         "generic": behaviour.generic_flags(frame, threshold).to_numpy(dtype=bool),
     }
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from pipeline import behaviour, export_signals, io, memory, prefetch, signals, verdict
+from pipeline import behaviour, export_signals, io, memory, prefetch, reasons, signals, verdict
 from pipeline import clean as cleaning
 from pipeline.dedup import KeyCache, Planned, RepeatCache, Scorer, clean_frame
 
@@ -207,14 +207,16 @@ def signal_frames(
     threshold = verdict.VerdictConfig().generic_threshold
     tables = export_signals.compute(parts, config, threshold, near)
     memory.trim()  # the parts' strings and the clustering's temporaries are garbage now
-    return _joined(parts, tables.frames())
+    return _joined(parts, tables.frames(), config)
 
 
-def _joined(parts: list[Path], extra: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+def _joined(
+    parts: list[Path], extra: Iterator[pd.DataFrame], config: signals.SignalsConfig
+) -> Iterator[pd.DataFrame]:
     for path, sig in zip(parts, extra, strict=True):
         frame = pd.read_parquet(path)
         out = _judged(pd.concat([frame, sig.set_index(frame.index)], axis=1))
-        out["reasons"] = signals.reasons_for(out)
+        out["reasons"] = reasons.reasons_for(out, config)
         yield out
 
 

@@ -12,13 +12,12 @@ import hashlib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache, partial
+from functools import cache
 
 import numpy as np
 import pandas as pd
 
 from pipeline import neardup
-from pipeline.clean import MAX_CHARS
 
 # What add_signals reads (post_owner and the text itself are not needed) and what it adds.
 INPUT_COLUMNS = ["post_id", "author", "created_at", "dedup_key", "emoji_only"]
@@ -91,7 +90,7 @@ def cluster_columns(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -
     out["cluster_posts"] = by["post"].transform("nunique").to_numpy()
     out["cluster_authors"] = by["author"].transform("nunique").to_numpy()
     # Fans everywhere write the same emoji ("🔥🔥🔥"): a shared emoji-only text is no evidence.
-    worded = _wordy_rows(df, config) & ~_flag(df, "emoji_only")
+    worded = _wordy_rows(df, config) & ~flag_column(df, "emoji_only")
     out["copy_paste"] = (~missing) & worded & _spans(out, config)
     return out
 
@@ -153,72 +152,11 @@ def post_blocks(posts: np.ndarray, block: int) -> Iterator[tuple[int, int]]:
         lo = hi
 
 
-def reasons_for(
-    rows: pd.DataFrame | pd.Series, config: SignalsConfig = SignalsConfig()
-) -> pd.Series:
-    """Short human reasons per comment ("link; copy-paste: same text on 7 posts by 12 authors")."""
-    frame = rows.to_frame().T if isinstance(rows, pd.Series) else rows
-    return pd.Series(join_reasons(_reason_parts(frame, config)), index=frame.index, dtype="string")
-
-
-def join_reasons(parts) -> list[str]:
-    """Per row, the texts of the (mask, text) parts whose mask holds, joined by "; "."""
-    columns = [np.where(when, text, "") for when, text in parts]
-    # One join per row: gluing whole string columns pairwise cost ~5 us a row per reason.
-    return ["; ".join(filter(None, row)) for row in zip(*columns, strict=True)]
-
-
-def _reason_parts(frame: pd.DataFrame, config: SignalsConfig):
-    """(mask, text) pairs in reading order; a missing column simply yields no reason."""
-
-    num, flag = partial(_num, frame), partial(_flag, frame)
-    p = num("p_spam")
-    yield p >= config.reason_min_p_spam, "p_spam " + two_decimals(p.round(2))
-    urls = num("n_url").fillna(0)
-    yield urls > 0, np.where(urls > 1, _count(urls, "link"), "link")
-    yield num("n_mention").fillna(0) > 0, "mentions another account"
-    yield num("n_wallet").fillna(0) > 0, "wallet address"
-    yield num("n_phone").fillna(0) > 0, "phone number"
-    yield flag("emoji_only"), "emoji only"
-    where = _count(num("cluster_posts"), "post") + " by " + _count(num("cluster_authors"), "author")
-    yield flag("copy_paste"), "copy-paste: same text on " + where
-    yield flag("author_repeat"), "author repeats on " + _count(num("author_repeat_posts"), "post")
-    span = _duration(num("burst_span_s"))
-    yield flag("in_burst"), "burst: " + _count(num("burst_size"), "comment") + " in " + span
-    # A 1 MB comment is kept whole in the output, but the model only read its beginning.
-    yield flag("truncated"), f"truncated: the model read the first {MAX_CHARS:,} characters"
-
-
-def two_decimals(values: pd.Series) -> pd.Series:
-    """Numbers as text, "0.97"; str even for no rows (mapping an empty float Series keeps it
-    float, which "text" + cannot take)."""
-    return values.map("{:.2f}".format).astype(str)
-
-
-def _num(frame: pd.DataFrame, col: str) -> pd.Series:
-    if col not in frame:
-        return pd.Series(np.nan, index=frame.index, dtype=float)
-    return pd.to_numeric(frame[col], errors="coerce").astype(float)
-
-
-def _flag(frame: pd.DataFrame, col: str) -> np.ndarray:
+def flag_column(frame: pd.DataFrame, col: str) -> np.ndarray:
+    """The column as bools, False where missing, all False without the column."""
     if col not in frame:
         return np.zeros(len(frame), dtype=bool)
     return frame[col].astype("boolean").fillna(False).to_numpy(dtype=bool)
-
-
-def _count(values: pd.Series, noun: str) -> pd.Series:
-    whole = values.fillna(0).round().astype(np.int64)
-    return whole.astype(str) + " " + noun + np.where(whole == 1, "", "s")
-
-
-def _duration(seconds: pd.Series) -> pd.Series:
-    """Short spans in seconds, longer ones in whole minutes, as a reader would say them."""
-    s = seconds.fillna(0)
-    minutes = (s / 60).round().clip(lower=1).astype(np.int64).astype(str) + " min"
-    return pd.Series(
-        np.where(s < 120, s.round().astype(np.int64).astype(str) + " s", minutes), index=s.index
-    )
 
 
 def _require(df: pd.DataFrame, columns: tuple[str, ...]) -> None:

@@ -17,6 +17,7 @@ import pytest
 from pipeline import io
 from pipeline.model import Classifier
 from pipeline.score import ScoreConfig, score_file
+from pipeline.signals import SignalsConfig
 
 TEXTS = [
     "check out my channel!!! http://x.example",
@@ -90,6 +91,17 @@ def test_every_row_is_scored_or_rejected(tmp_path, classifier):
     for column in ("clean_text", "dedup_key", "reasons", "cluster_size", "cluster_posts"):
         assert column in out.columns
     assert not (tmp_path / "out.parquet.parts").exists()
+
+
+@pytest.mark.parametrize("min_p_spam", [0.0, 1.0])
+def test_the_signals_config_sets_when_p_spam_is_a_reason(tmp_path, classifier, min_p_spam):
+    src = export(tmp_path / "in.jsonl", 30)
+    config = ScoreConfig(signals=SignalsConfig(reason_min_p_spam=min_p_spam))
+    score_file(src, tmp_path / "out.parquet", classifier, config=config)
+    out = pd.read_parquet(tmp_path / "out.parquet")
+    named = out["reasons"].str.contains("p_spam ", regex=False)
+    # At 0 every comment names its probability; at 1 none does (the tiny model is never sure).
+    assert named.all() if min_p_spam == 0.0 else not named.any()
 
 
 @pytest.mark.parametrize("batch_size", [None, 3])

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.reasons import reasons_for
 from pipeline.signals import (
     INPUT_COLUMNS,
     SIGNAL_COLUMNS,
@@ -18,7 +19,6 @@ from pipeline.signals import (
     add_signals,
     enough_word_chars,
     enough_words,
-    reasons_for,
 )
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "instagram_export.jsonl"
