@@ -81,12 +81,12 @@ def _part_inputs(path: Path, codes: dict[str, Codes], threshold: float) -> dict[
     """One part's columns as add_signals and generic_flags would read them, coded."""
     names = set(pq.read_schema(path).names)
     frame = pd.read_parquet(path, columns=[c for c in READ if c in names])
-    text = signals._text_column
+    text = signals.text_column
     return {
         "key": codes["key"](_keys(frame)),
         "post": codes["post"](text(frame, "post_id")),
         "author": codes["author"](text(frame, "author")),
-        "seconds": signals._epoch_seconds(text(frame, "created_at")),
+        "seconds": signals.epoch_seconds(text(frame, "created_at")),
         "emoji": signals.flag_column(frame, "emoji_only"),
         "generic": behaviour.generic_flags(frame, threshold).to_numpy(dtype=bool),
     }
@@ -94,7 +94,7 @@ def _part_inputs(path: Path, codes: dict[str, Codes], threshold: float) -> dict[
 
 def _keys(frame: pd.DataFrame) -> pd.Series:
     """The dedup keys the signals cluster: stripped, <NA> where empty or missing."""
-    return signals._text_column(frame, "dedup_key").str.strip().replace("", pd.NA)
+    return signals.text_column(frame, "dedup_key").str.strip().replace("", pd.NA)
 
 
 def compute(
@@ -129,7 +129,7 @@ class KeyComponents:
         """Cluster every key added so far."""
         keys = np.asarray(list(self._seen), dtype=object)
         self._seen = {}
-        self.labels = signals._near_duplicate_labels(keys, self.config)
+        self.labels = signals.near_duplicate_labels(keys, self.config)
         self.digests = _digests(keys)
 
     def labels_for(self, keys: list[str]) -> np.ndarray | None:
@@ -182,7 +182,7 @@ class Tables:
         usable = near is not None and near.config == self.config
         labels = near.labels_for(rows.keys) if usable else None
         if labels is None:  # a key index per key
-            labels = signals._near_duplicate_labels(keys, self.config)
+            labels = signals.near_duplicate_labels(keys, self.config)
         comp = np.where(rows.key >= 0, _with_missing(labels, -1)[rows.key], -1)
         n = len(keys)
         spans = pd.DataFrame({  # per key, its component's
@@ -193,10 +193,10 @@ class Tables:
         self.size, self.posts, self.authors = (
             _with_missing(spans[c].to_numpy(), 0) for c in spans.columns
         )
-        self.ids = _with_missing(signals._cluster_ids(keys, labels), None)
+        self.ids = _with_missing(signals.cluster_ids(keys, labels), None)
         self.cluster = _with_missing(pd.factorize(self.ids[:-1])[0].astype(np.int64), -1)
         self.wordy = _with_missing(self._wordy(keys), False)
-        self.copy = _with_missing(signals._spans(spans, self.config), False) & self.wordy
+        self.copy = _with_missing(signals.spans_enough(spans, self.config), False) & self.wordy
 
     def _wordy(self, keys: np.ndarray) -> np.ndarray:
         """Keys with enough word characters for a repeat to mean something."""

@@ -123,7 +123,7 @@ def _blocks(texts: list[str], k: int, scale: int) -> Iterator[list[str]]:
 def _windows(texts: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
     """Packed k-char windows of every text, and where each text's windows start.
 
-    A text shorter than k is one window, the whole text (as `signals._shingles` has it)."""
+    A text shorter than k is one window, the whole text, so it still matches its exact copies."""
     lengths = np.fromiter(map(len, texts), np.int64, len(texts))
     offsets = np.concatenate([[0], np.cumsum(lengths)])
     codes = np.frombuffer("".join(texts).encode("utf-32-le", "surrogatepass"), np.uint32)

@@ -75,12 +75,12 @@ def add_signals(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -> pd
 
 def cluster_columns(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -> pd.DataFrame:
     """Copy-paste clusters: exact dedup_key matches merged with MinHash near-duplicates."""
-    keys = _text_column(df, "dedup_key").str.strip().replace("", pd.NA)
+    keys = text_column(df, "dedup_key").str.strip().replace("", pd.NA)
     codes, uniques = pd.factorize(keys)
     uniques = np.asarray(uniques, dtype=object)
     # A trailing slot serves code -1 (no key); those rows each get a singleton group instead.
-    labels = np.append(_near_duplicate_labels(uniques, config), -1)
-    ids = np.append(_cluster_ids(uniques, labels[:-1]), None)
+    labels = np.append(near_duplicate_labels(uniques, config), -1)
+    ids = np.append(cluster_ids(uniques, labels[:-1]), None)
     missing = codes < 0
     group = np.where(missing, len(uniques) + np.cumsum(missing), labels[codes])
     by = _who(df, g=group).groupby("g")
@@ -91,7 +91,7 @@ def cluster_columns(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -
     out["cluster_authors"] = by["author"].transform("nunique").to_numpy()
     # Fans everywhere write the same emoji ("🔥🔥🔥"): a shared emoji-only text is no evidence.
     worded = _wordy_rows(df, config) & ~flag_column(df, "emoji_only")
-    out["copy_paste"] = (~missing) & worded & _spans(out, config)
+    out["copy_paste"] = (~missing) & worded & spans_enough(out, config)
     return out
 
 
@@ -114,8 +114,8 @@ def author_columns(
 
 def burst_columns(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -> pd.DataFrame:
     """Bursts: comments inside a W-second window on one post that holds >= K comments."""
-    seconds = _epoch_seconds(_text_column(df, "created_at"))
-    post_codes, _ = pd.factorize(_text_column(df, "post_id"))
+    seconds = epoch_seconds(text_column(df, "created_at"))
+    post_codes, _ = pd.factorize(text_column(df, "post_id"))
     burst_size, burst_span = burst_arrays(post_codes, seconds, config)
     out = pd.DataFrame(index=df.index)
     out["in_burst"] = burst_size > 0
@@ -164,7 +164,7 @@ def _require(df: pd.DataFrame, columns: tuple[str, ...]) -> None:
         raise ValueError(f"signals need column(s) {missing}; run the cleaning stage first")
 
 
-def _text_column(df: pd.DataFrame, name: str) -> pd.Series:
+def text_column(df: pd.DataFrame, name: str) -> pd.Series:
     """The column as pandas strings, or all-null when the export has no such column."""
     if name not in df.columns:
         return pd.Series(pd.NA, index=df.index, dtype="string")
@@ -173,7 +173,7 @@ def _text_column(df: pd.DataFrame, name: str) -> pd.Series:
 
 def _who(df: pd.DataFrame, **extra: np.ndarray) -> pd.DataFrame:
     """Post and author per row on a fresh RangeIndex, plus `extra` columns to group by."""
-    posts, authors = _codes(_text_column(df, "post_id")), _codes(_text_column(df, "author"))
+    posts, authors = _codes(text_column(df, "post_id")), _codes(text_column(df, "author"))
     return pd.DataFrame({"post": posts, "author": authors, **extra})
 
 
@@ -186,7 +186,7 @@ def _codes(values: pd.Series) -> pd.arrays.IntegerArray:
 
 def _wordy_rows(df: pd.DataFrame, config: SignalsConfig) -> np.ndarray:
     """Rows whose key has enough word characters for a repeat to mean something."""
-    codes, uniques = pd.factorize(_text_column(df, "dedup_key"))
+    codes, uniques = pd.factorize(text_column(df, "dedup_key"))
     wordy = wordy_keys(uniques, config.min_signal_chars)
     return (codes >= 0) & np.append(wordy, False)[codes]
 
@@ -217,14 +217,15 @@ def _at_least(unit: str, gap: str, n: int) -> Callable[[str], bool]:
     return lambda text: found(text) is not None
 
 
-def _spans(out: pd.DataFrame, config: SignalsConfig) -> np.ndarray:
+def spans_enough(out: pd.DataFrame, config: SignalsConfig) -> np.ndarray:
+    """Rows whose cluster is big enough and spans enough posts or authors to be copy-paste."""
     big = out["cluster_size"].to_numpy() >= config.min_cluster_size
     posts = out["cluster_posts"].to_numpy() >= config.min_cluster_posts
     authors = out["cluster_authors"].to_numpy() >= config.min_cluster_authors
     return big & (posts | authors)
 
 
-def _near_duplicate_labels(keys: np.ndarray, config: SignalsConfig) -> np.ndarray:
+def near_duplicate_labels(keys: np.ndarray, config: SignalsConfig) -> np.ndarray:
     """Component label per distinct key; LSH candidates are kept only if true Jaccard passes."""
     return neardup.components(
         keys.tolist(), config.jaccard, config.shingle_chars, config.num_perm, config.seed,
@@ -232,7 +233,7 @@ def _near_duplicate_labels(keys: np.ndarray, config: SignalsConfig) -> np.ndarra
     )  # fmt: skip
 
 
-def _cluster_ids(keys: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def cluster_ids(keys: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """A stable id per component: a short hash of its smallest key, independent of row order."""
     smallest = pd.Series(keys).groupby(labels).transform("min")
     digest = {
@@ -241,7 +242,7 @@ def _cluster_ids(keys: np.ndarray, labels: np.ndarray) -> np.ndarray:
     return smallest.map(digest).to_numpy(dtype=object)
 
 
-def _epoch_seconds(created_at: pd.Series) -> np.ndarray:
+def epoch_seconds(created_at: pd.Series) -> np.ndarray:
     """Whole seconds since the epoch; NaN where the timestamp is missing or unparseable."""
     ts = pd.to_datetime(created_at, utc=True, errors="coerce", format="ISO8601")
     seconds = (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
