@@ -16,6 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pipeline.reasons import number_column
+from pipeline.signals import flag_column, text_column
+
 ROW_COLUMNS = ("author_generic_posts", "author_generic_share", "burst_generic_share")
 
 
@@ -58,7 +61,7 @@ def row_columns(df: pd.DataFrame, generic: pd.Series) -> pd.DataFrame:
     """Per comment: its author's generic posts and generic share (null for unknown authors)
     and the generic share of the burst it is in (null outside bursts)."""
     table = authors(df, generic)
-    author = _str(df, "author")
+    author = text_column(df, "author")
     out = pd.DataFrame(index=df.index)
     out["author_generic_posts"] = author.map(table["generic_posts"]).astype("Int64")
     out["author_generic_share"] = author.map(table["generic_share"]).astype("Float64")
@@ -83,13 +86,14 @@ def posts(
 
 def _frame(df: pd.DataFrame, generic: pd.Series) -> pd.DataFrame:
     """The columns behaviour reads, on the frame's index, with safe defaults when missing."""
-    span_min = (_num(df, "burst_span_s") / 60).clip(lower=1.0)  # a burst within a minute: /1
-    in_burst = _flag(df, "in_burst")
+    size, span = number_column(df, "burst_size"), number_column(df, "burst_span_s")
+    span_min = (span / 60).clip(lower=1.0)  # a burst within a minute: /1
+    in_burst = flag_column(df, "in_burst")
     return pd.DataFrame({
-        "post": _str(df, "post_id"), "author": _str(df, "author"),
-        "generic": np.asarray(generic, dtype=bool), "copy": _flag(df, "copy_paste"),
-        "burst": in_burst, "size": _num(df, "burst_size"), "span": _num(df, "burst_span_s"),
-        "burst_rate": (_num(df, "burst_size") / span_min).where(in_burst),
+        "post": text_column(df, "post_id"), "author": text_column(df, "author"),
+        "generic": np.asarray(generic, dtype=bool), "copy": flag_column(df, "copy_paste"),
+        "burst": in_burst, "size": size, "span": span,
+        "burst_rate": (size / span_min).where(in_burst),
     }, index=df.index)  # fmt: skip
 
 
@@ -104,7 +108,7 @@ def _burst_generic_share(frame: pd.DataFrame) -> pd.Series:
 def _early(df: pd.DataFrame, config: BehaviourConfig) -> np.ndarray:
     """Comments within `early_minutes` of publication (post_published_at, else first comment)."""
     created = _time(df, "created_at")
-    first = created.groupby(_str(df, "post_id").fillna("")).transform("min")
+    first = created.groupby(text_column(df, "post_id").fillna("")).transform("min")
     published = _time(df, "post_published_at").fillna(first)
     delay = (created - published).dt.total_seconds()
     return (delay <= config.early_minutes * 60).to_numpy()
@@ -114,32 +118,14 @@ def _regular(df: pd.DataFrame, config: BehaviourConfig) -> np.ndarray:
     """Comments by authors seen on >= regular_posts posts of the same creator."""
     frame = pd.DataFrame(
         {
-            "owner": _str(df, "post_owner").fillna(""),
-            "author": _str(df, "author"),
-            "post": _str(df, "post_id"),
+            "owner": text_column(df, "post_owner").fillna(""),
+            "author": text_column(df, "author"),
+            "post": text_column(df, "post_id"),
         }  # fmt: skip
     )
     seen = frame.groupby(["owner", "author"])["post"].transform("nunique")
     return (seen.fillna(0) >= config.regular_posts).to_numpy()
 
 
-def _str(df: pd.DataFrame, col: str) -> pd.Series:
-    if col not in df:
-        return pd.Series(pd.NA, index=df.index, dtype="string")
-    return df[col].astype("string")
-
-
-def _num(df: pd.DataFrame, col: str) -> pd.Series:
-    if col not in df:
-        return pd.Series(np.nan, index=df.index)
-    return pd.to_numeric(df[col], errors="coerce").astype(float)
-
-
-def _flag(df: pd.DataFrame, col: str) -> np.ndarray:
-    if col not in df:
-        return np.zeros(len(df), dtype=bool)
-    return df[col].astype("boolean").fillna(False).to_numpy(dtype=bool)
-
-
 def _time(df: pd.DataFrame, col: str) -> pd.Series:
-    return pd.to_datetime(_str(df, col), utc=True, errors="coerce", format="ISO8601")
+    return pd.to_datetime(text_column(df, col), utc=True, errors="coerce", format="ISO8601")

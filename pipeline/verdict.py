@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline import behaviour, reasons, signals
+from pipeline import behaviour, signals
+from pipeline.reasons import join_reasons, number_column, two_decimals
 
 SPAM, COORDINATED, GENERIC, GENUINE = "spam", "coordinated generic", "generic", "genuine"
 VERDICTS = (SPAM, COORDINATED, GENERIC, GENUINE)
@@ -75,14 +76,12 @@ def add_verdict(df: pd.DataFrame, config: VerdictConfig = VerdictConfig()) -> pd
 
 def decide(frame: pd.DataFrame, generic: np.ndarray, config: VerdictConfig):
     """(verdict, reason) Series for a frame that carries the behaviour row columns."""
-    spam = _flag(frame, "pred_label", SPAM)
+    spam = _equals(frame, "pred_label", SPAM)
     parts = [(m & generic & ~spam, text) for m, text in _signals(frame, config)]
     why = _join(frame.index, parts)
     coordinated = generic & ~spam & (why != "").to_numpy()
     verdict = np.select([spam, coordinated, generic], [SPAM, COORDINATED, GENERIC], GENUINE)
-    p_gen, p_spam = (
-        reasons.two_decimals(reasons.number_column(frame, c)) for c in ("p_generic", "p_spam")
-    )
+    p_gen, p_spam = (two_decimals(number_column(frame, c)) for c in ("p_generic", "p_spam"))
     reason = np.select(
         [spam, coordinated, generic],
         ["spam classifier: p_spam " + p_spam,
@@ -98,19 +97,19 @@ def decide(frame: pd.DataFrame, generic: np.ndarray, config: VerdictConfig):
 
 def _signals(frame: pd.DataFrame, config: VerdictConfig):
     """(mask, reason text) per behavioural signal, in reading order."""
-    posts = reasons.number_column(frame, "author_generic_posts")
-    share = reasons.number_column(frame, "author_generic_share")
+    posts = number_column(frame, "author_generic_posts")
+    share = number_column(frame, "author_generic_share")
     repeats = (posts >= config.author_min_generic_posts) & (
         share >= config.author_min_generic_share
     )
     yield repeats.to_numpy(), "author wrote generic comments on " + _int(posts) + " posts"
     if config.use_copy_paste:
-        where = _int(reasons.number_column(frame, "cluster_posts")) + " posts by "
-        who = _int(reasons.number_column(frame, "cluster_authors")) + " authors"
+        where = _int(number_column(frame, "cluster_posts")) + " posts by "
+        who = _int(number_column(frame, "cluster_authors")) + " authors"
         yield _copy_paste(frame, config), "copy-paste: same text on " + where + who
-    burst = reasons.number_column(frame, "burst_generic_share")
+    burst = number_column(frame, "burst_generic_share")
     in_generic_burst = (burst >= config.burst_min_generic_share).to_numpy()
-    size = _int(reasons.number_column(frame, "burst_size"))
+    size = _int(number_column(frame, "burst_size"))
     yield in_generic_burst, "burst of " + size + " comments, " + _pct(burst) + " generic"
 
 
@@ -118,10 +117,10 @@ def _copy_paste(frame: pd.DataFrame, config: VerdictConfig) -> np.ndarray:
     """Copy-paste clusters that are evidence for generic text: repeated by their authors, or
     too long to be a coincidence of stock phrasing."""
     # Unknown authors (0 counted) give no evidence of repetition: NaN, never a match.
-    authors = reasons.number_column(frame, "cluster_authors").replace(0.0, np.nan)
-    per_author = reasons.number_column(frame, "cluster_size") / authors
+    authors = number_column(frame, "cluster_authors").replace(0.0, np.nan)
+    per_author = number_column(frame, "cluster_size") / authors
     repeated = (per_author >= config.copy_paste_min_per_author).to_numpy()
-    copy = _flag(frame, "copy_paste")
+    copy = signals.flag_column(frame, "copy_paste")
     unsure = np.flatnonzero(copy & ~repeated)  # only these need their words counted
     wordy = np.zeros(len(frame), dtype=bool)
     wordy[unsure] = _wordy(frame, unsure, config.copy_paste_min_words)
@@ -140,15 +139,14 @@ def _wordy(frame: pd.DataFrame, rows: np.ndarray, min_words: int) -> np.ndarray:
 
 
 def _join(index: pd.Index, parts) -> pd.Series:
-    return pd.Series(reasons.join_reasons(parts), index=index, dtype=object)
+    return pd.Series(join_reasons(parts), index=index, dtype=object)
 
 
-def _flag(frame: pd.DataFrame, col: str, value: str | None = None) -> np.ndarray:
+def _equals(frame: pd.DataFrame, col: str, value: str) -> np.ndarray:
+    """Rows whose `col` is `value` (casefolded); all False without the column."""
     if col not in frame:
         return np.zeros(len(frame), dtype=bool)
-    if value is not None:
-        return frame[col].astype("string").str.casefold().eq(value).fillna(False).to_numpy()
-    return frame[col].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    return frame[col].astype("string").str.casefold().eq(value).fillna(False).to_numpy()
 
 
 def _int(values: pd.Series) -> pd.Series:
