@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import operator
 from collections import Counter, OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -20,15 +21,26 @@ from pipeline import clean as cleaning
 
 
 class Scorer(Protocol):
-    """What the batch scorer needs from a model (see pipeline.model.Classifier). One that also
-    has `encode(texts) -> token ids` and `score_ids(ids, batch_size)`, as a Classifier does,
-    gets its texts tokenised on the reader's thread (KeyCache.plan)."""
+    """What the batch scorer needs from a model (see pipeline.model.Classifier). A TokenScorer
+    also gets its texts tokenised on the reader's thread (KeyCache.plan)."""
 
     threshold: float
     manifest: dict
 
     def score_clean(
         self, texts: list[str], batch_size: int | None = None
+    ) -> dict[str, np.ndarray]: ...
+
+
+@runtime_checkable
+class TokenScorer(Scorer, Protocol):
+    """A scorer that tokenises apart from its forward pass, as pipeline.model.Classifier and
+    its graph backends do; any other Scorer is handed the cleaned texts."""
+
+    def encode(self, model_texts: Sequence[str]) -> list[list[int]]: ...
+
+    def score_ids(
+        self, ids: list[list[int]], batch_size: int | None = None
     ) -> dict[str, np.ndarray]: ...
 
 
@@ -109,8 +121,8 @@ class KeyCache:
         new = ~pd.Series(digests).duplicated().to_numpy()
         new &= np.fromiter((d not in self.scores for d in digests.tolist()), bool, len(digests))
         self.scores.update(dict.fromkeys(digests[new].tolist()))  # claimed; `score` fills them
-        encode = getattr(scorer, "encode", None) if hasattr(scorer, "score_ids") else None
-        ids = encode(frame["clean_text"][new].tolist()) if encode and new.any() else None
+        tokenises = isinstance(scorer, TokenScorer) and new.any()
+        ids = scorer.encode(frame["clean_text"][new].tolist()) if tokenises else None
         return Planned(frame, digests, new, ids)
 
     def score(self, planned: Planned, scorer: Scorer) -> None:

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import asdict
-from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 import pandas as pd
@@ -36,6 +33,7 @@ from pipeline.schemas import (
     shortcode,
 )
 from pipeline.sources import READ_ERRORS, open_source
+from pipeline.values import label_reason, parse_labels, parse_timestamps
 from pipeline.writers import TableWriter, write_table
 
 __all__ = [
@@ -50,14 +48,7 @@ __all__ = [
     "write_table",
 ]
 log = logging.getLogger(__name__)
-LABELS = {"spam": "spam", "1": "spam", "1.0": "spam", "true": "spam"}
-LABELS |= {k: "genuine" for k in ("genuine", "ham", "not_spam", "not-spam", "0", "0.0", "false")}
-NO_LABEL = {"", "null", "none", "nan"}
 _RESERVED = frozenset({*CANONICAL, *EXTRA})  # output columns a passthrough must not shadow
-# 9+ digits: from 1973 on, so a bare year is not one; 19 at most (nanoseconds), as a longer
-# run is no timestamp and float() makes inf of 309+ digits, which no division brings down.
-_EPOCH = re.compile(r"\d{9,19}(\.\d+)?")
-_FORMATS = ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d.%m.%Y %H:%M")
 
 
 class RejectSink:
@@ -188,16 +179,16 @@ class _Chunker:
 
     def _canonical(self, raw: pd.DataFrame, batch: list[Record]) -> tuple[pd.DataFrame, list]:
         out = {name: self._field(raw, name) for name in CANONICAL}
-        stamps = _timestamps(out["created_at"])
+        stamps = parse_timestamps(out["created_at"])
         out["created_at"], out["created_at_raw"] = stamps, out["created_at"].where(stamps.isna())
         out["source_file"] = pd.Series(self.name, index=raw.index, dtype="string")
         out["source_line"] = pd.Series([r.line for r in batch], index=raw.index, dtype="int64")
-        given, out["label"] = out["label"], _labels(out["label"])
+        given, out["label"] = out["label"], parse_labels(out["label"])
         no_text = out["text"].isna()
         bad_label = (out["label"] == "?").fillna(False) & ~no_text
         out["label"] = out["label"].where(~bad_label)
         rejects = self._rejects(batch, no_text, "text", lambda i: "empty text")
-        rejects += self._rejects(batch, bad_label, "label", lambda i: _label_reason(given[i]))
+        rejects += self._rejects(batch, bad_label, "label", lambda i: label_reason(given[i]))
         frame = pd.DataFrame(out, columns=[*CANONICAL, *EXTRA]).join(self._extra(raw))
         return frame[~(no_text | bad_label)].reset_index(drop=True), rejects
 
@@ -239,64 +230,3 @@ class _Chunker:
 
 def _raw(record: Record) -> str:
     return json.dumps(record.values, ensure_ascii=False)
-
-
-def _labels(values: pd.Series) -> pd.Series:
-    """'spam', 'genuine', <NA> for no label, or '?' for a value that is neither."""
-    keys = values.str.strip().str.lower()
-    labels = keys.map(lambda k: None if k in NO_LABEL else LABELS.get(k, "?"), na_action="ignore")
-    return labels.astype("string")
-
-
-def _label_reason(value: str) -> str:
-    return f"unknown label {value!r}; expected spam/genuine/ham/not_spam, 1/0 or true/false"
-
-
-def _timestamps(values: pd.Series) -> pd.Series:
-    # Exports repeat timestamps a lot (and the parse is per value), so parse each once.
-    table = {v: normalise_timestamp(v) for v in values.dropna().unique()}
-    return values.map(table, na_action="ignore").astype("string")
-
-
-def normalise_timestamp(value: str) -> str | None:
-    """ISO 8601; UTC with "Z" when the input has a zone or is a unix epoch; None if unreadable."""
-    try:
-        return _iso(_parse_time(value.strip()))
-    except (ValueError, OverflowError, OSError):
-        return None
-
-
-def _parse_time(text: str) -> datetime | None:
-    if _EPOCH.fullmatch(text):
-        return _from_epoch(float(text))
-    try:
-        return datetime.fromisoformat(text.replace(" UTC", "Z"))
-    except ValueError:
-        return _parse_other(text)
-
-
-def _from_epoch(number: float) -> datetime:
-    # Seconds, milliseconds, microseconds or nanoseconds, told apart by size.
-    while number >= 1e11:
-        number /= 1000
-    return datetime.fromtimestamp(number, tz=UTC)
-
-
-def _parse_other(text: str) -> datetime | None:
-    for fmt in _FORMATS:
-        try:
-            return datetime.strptime(text, fmt)
-        except ValueError:
-            pass
-    try:
-        return parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError):
-        return None
-
-
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        return moment.isoformat()
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"

@@ -25,13 +25,19 @@ from training import distill
 from training.calibrate import choose_threshold, error_rates, fit_temperature
 from training.config import TrainConfig
 from training.evaluate import binary_metrics
+from training.heads import (
+    GENERIC,
+    IGNORE,
+    SPAM,
+    class_weights,
+    generic_loss,
+    generic_metrics,
+    generic_targets,
+    manifest_heads,
+)
 
 log = logging.getLogger(__name__)
-HEADS = {"p_spam": {"logits": [0, 1], "positive": 1, "label": "spam"}}
-GENERIC_HEAD = {"logits": [2, 3], "positive": 1, "label": "generic"}
-SPAM, GENERIC = slice(0, 2), slice(2, 4)  # logit columns of the two heads
 PREVALENCE_THRESHOLD = 0.5  # calibrated p_spam at which comments are counted for prevalence
-IGNORE = -100  # a comment without a generic label: left out of the generic loss
 
 
 @dataclass
@@ -102,9 +108,9 @@ class Trainer:
         steps = min(steps, t.max_steps) if t.max_steps else steps
         self.optimizer = torch.optim.AdamW(self.params, lr=t.lr, weight_decay=t.weight_decay)
         self.scheduler = _linear_schedule(self.optimizer, steps, t.warmup_ratio)
-        self.loss_fn = torch.nn.CrossEntropyLoss(weight=_class_weights(train["y"], t.class_weight))
+        self.loss_fn = torch.nn.CrossEntropyLoss(weight=class_weights(train["y"], t.class_weight))
         generic = self.cfg.generic.enabled
-        self.generic_loss = _generic_loss(train, t.class_weight) if generic else None
+        self.generic_loss = generic_loss(train, t.class_weight) if generic else None
         best, best_state, stale, self.step = -1.0, None, 0, 0
         for epoch in range(t.epochs):
             started = time.perf_counter()
@@ -191,56 +197,6 @@ class Trainer:
         }
 
 
-def generic_targets(frame: pd.DataFrame) -> np.ndarray:
-    """Generic labels as class indices, IGNORE where a comment has none (`g` NaN/absent)."""
-    g = frame["g"] if "g" in frame else pd.Series(np.nan, index=frame.index)
-    return np.where(g.isna(), IGNORE, g.fillna(0)).astype(np.int64)
-
-
-def _generic_loss(train: pd.DataFrame, mode: str) -> torch.nn.CrossEntropyLoss:
-    labelled = pd.Series(generic_targets(train))
-    if labelled.eq(IGNORE).all():
-        raise ModelError("generic.enabled but no training example has a generic label")
-    weight = _class_weights(labelled[labelled != IGNORE], mode)
-    return torch.nn.CrossEntropyLoss(weight=weight, ignore_index=IGNORE)
-
-
-def _heads(logits: np.ndarray, val: pd.DataFrame, init_from: Path | None) -> dict[str, Any]:
-    """The manifest's heads: p_spam, and p_generic with its own temperature when the network
-    has the generic columns (fitted on labelled validation texts; else the parent's head)."""
-    if logits.shape[1] < 4:
-        return dict(HEADS)
-    g = generic_targets(val)
-    known = g != IGNORE
-    if len(np.unique(g[known])) == 2:
-        head = {**GENERIC_HEAD, "temperature": fit_temperature(logits[known][:, GENERIC], g[known])}
-    elif init_from is not None:  # fine-tuning without generic labels: the parent's calibration
-        head = verify_dir(init_from)["heads"]["p_generic"]
-    else:
-        head = {**GENERIC_HEAD, "temperature": 1.0}
-    return {**HEADS, "p_generic": head}
-
-
-def generic_metrics(logits: np.ndarray, val: pd.DataFrame, head: dict) -> dict[str, Any]:
-    """ROC-AUC and counts of p_generic on the labelled validation texts."""
-    from sklearn.metrics import roc_auc_score
-
-    g = generic_targets(val)
-    known = g != IGNORE
-    p = calibrated(logits[known][:, GENERIC], float(head["temperature"]))
-    out: dict[str, Any] = {"n": int(known.sum()), "n_generic": int(g[known].sum())}
-    if len(np.unique(g[known])) == 2:
-        out["roc_auc"] = round(float(roc_auc_score(g[known], p)), 4)
-    return out
-
-
-def _class_weights(y: pd.Series, mode: str) -> torch.Tensor | None:
-    if mode == "none":
-        return None
-    counts = np.bincount(y.to_numpy(dtype=int), minlength=len(LABELS)).astype(float)
-    return torch.tensor(counts.sum() / (len(LABELS) * np.maximum(counts, 1)), dtype=torch.float32)
-
-
 def _linear_schedule(optimizer: Any, steps: int, warmup_ratio: float) -> Any:
     from transformers import get_linear_schedule_with_warmup
 
@@ -280,7 +236,7 @@ def fit(
     logits, y = trainer.logits(list(val["text"])), val["y"].to_numpy()
     manifest = calibration_fields(logits[:, SPAM], y, cfg, threshold_rule)
     manifest.update(
-        heads=_heads(logits, val, init_from),
+        heads=manifest_heads(logits, val, init_from),
         base_model=base,
         weights={"kind": network_kind(network), "head": HEAD, "format": "safetensors"},
         max_length=cfg.model.max_length,

@@ -113,7 +113,8 @@ def _taught(cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame) -> pd.Data
     """`train` with soft targets from a full-depth teacher trained on this fold's training
     side only (the shipped teacher has seen every fold's test texts)."""
     from training import distill
-    from training.fit import SPAM, fit
+    from training.fit import fit
+    from training.heads import SPAM
 
     teacher_cfg = replace(cfg, model=replace(cfg.model, layers=()), distill=DistillSection())
     teacher = fit(teacher_cfg, train, val).classifier()

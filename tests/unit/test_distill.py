@@ -30,7 +30,8 @@ def test_loss_is_smallest_when_student_matches_teacher():
 
 def test_student_trains_on_the_teachers_logits(make_config, toy_frame, tiny_model_dir, monkeypatch):
     from pipeline.model import Classifier
-    from training.fit import SPAM, fit
+    from training.fit import fit
+    from training.heads import SPAM
 
     seen, real = [], distill.distill_loss
     monkeypatch.setattr(

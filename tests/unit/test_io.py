@@ -577,7 +577,7 @@ def test_a_character_cut_at_the_sniffing_boundary_is_still_utf8(tmp_path):
     ],
 )
 def test_normalise_timestamp(raw, iso):
-    from pipeline.io import normalise_timestamp
+    from pipeline.values import normalise_timestamp
 
     assert normalise_timestamp(raw) == iso
 

@@ -207,7 +207,7 @@ def test_an_epoch_of_hundreds_of_digits_is_no_timestamp(tmp_path):
     ],
 )
 def test_epoch_digit_bounds(raw, iso):
-    from pipeline.io import normalise_timestamp
+    from pipeline.values import normalise_timestamp
 
     with time_limit(10):
         assert normalise_timestamp(raw) == iso

@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from pipeline import io
+from pipeline.dedup import TokenScorer
 from pipeline.model import Classifier
 from pipeline.score import ScoreConfig, score_file
 from pipeline.signals import SignalsConfig
@@ -142,6 +143,8 @@ class EncodingScorer(CountingScorer):
 def test_texts_are_tokenised_once_per_key_off_the_model_thread(tmp_path, classifier):
     src = export(tmp_path / "in.jsonl", 300)
     by_text, by_ids = CountingScorer(classifier), EncodingScorer(classifier)
+    assert isinstance(classifier, TokenScorer) and isinstance(by_ids, TokenScorer)
+    assert not isinstance(by_text, TokenScorer)
     config = ScoreConfig(chunk_size=40)
     summary = score_file(src, tmp_path / "a.parquet", by_text, config=config)
     score_file(src, tmp_path / "b.parquet", by_ids, config=config)

@@ -1,0 +1,83 @@
+"""Field values of an export record: labels and timestamps, read leniently but never guessed.
+
+A label is "spam", "genuine", missing, or "?" (the reader rejects the row and says why); a
+timestamp becomes ISO 8601 (UTC with "Z" where the input has a zone or is a unix epoch) or
+None where it cannot be read.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import pandas as pd
+
+LABELS = {"spam": "spam", "1": "spam", "1.0": "spam", "true": "spam"}
+LABELS |= {k: "genuine" for k in ("genuine", "ham", "not_spam", "not-spam", "0", "0.0", "false")}
+NO_LABEL = {"", "null", "none", "nan"}
+# 9+ digits: from 1973 on, so a bare year is not one; 19 at most (nanoseconds), as a longer
+# run is no timestamp and float() makes inf of 309+ digits, which no division brings down.
+_EPOCH = re.compile(r"\d{9,19}(\.\d+)?")
+_FORMATS = ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d.%m.%Y %H:%M")
+
+
+def parse_labels(values: pd.Series) -> pd.Series:
+    """'spam', 'genuine', <NA> for no label, or '?' for a value that is neither."""
+    keys = values.str.strip().str.lower()
+    labels = keys.map(lambda k: None if k in NO_LABEL else LABELS.get(k, "?"), na_action="ignore")
+    return labels.astype("string")
+
+
+def label_reason(value: str) -> str:
+    return f"unknown label {value!r}; expected spam/genuine/ham/not_spam, 1/0 or true/false"
+
+
+def parse_timestamps(values: pd.Series) -> pd.Series:
+    # Exports repeat timestamps a lot (and the parse is per value), so parse each once.
+    table = {v: normalise_timestamp(v) for v in values.dropna().unique()}
+    return values.map(table, na_action="ignore").astype("string")
+
+
+def normalise_timestamp(value: str) -> str | None:
+    """ISO 8601; UTC with "Z" when the input has a zone or is a unix epoch; None if unreadable."""
+    try:
+        return _iso(_parse_time(value.strip()))
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
+def _parse_time(text: str) -> datetime | None:
+    if _EPOCH.fullmatch(text):
+        return _from_epoch(float(text))
+    try:
+        return datetime.fromisoformat(text.replace(" UTC", "Z"))
+    except ValueError:
+        return _parse_other(text)
+
+
+def _from_epoch(number: float) -> datetime:
+    # Seconds, milliseconds, microseconds or nanoseconds, told apart by size.
+    while number >= 1e11:
+        number /= 1000
+    return datetime.fromtimestamp(number, tz=UTC)
+
+
+def _parse_other(text: str) -> datetime | None:
+    for fmt in _FORMATS:
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        return moment.isoformat()
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
