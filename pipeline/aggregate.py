@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pipeline.config import ConfigError
 from pipeline.shares import Z95, ErrorRates, corrected_arrays, wilson_arrays
+from pipeline.values import parse_flags
 
 GROUP_KEYS = {"post": "post_id", "owner": "post_owner", "author": "author"}
 NOT_ENOUGH = "not enough comments"
@@ -39,9 +41,9 @@ class AggregateConfig:
 
     def __post_init__(self) -> None:
         if self.min_n < 1:
-            raise ValueError(f"aggregate.min_n must be >= 1, got {self.min_n}")
+            raise ConfigError(f"aggregate.min_n must be >= 1, got {self.min_n}")
         if not 0 < self.z < 10:
-            raise ValueError(f"aggregate.z must be a normal quantile such as 1.96, got {self.z}")
+            raise ConfigError(f"aggregate.z must be a normal quantile such as 1.96, got {self.z}")
 
 
 DEFAULTS = AggregateConfig()
@@ -143,7 +145,7 @@ def _copy_paste(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     if "copy_paste" not in df.columns or "cluster_id" not in df.columns:
         nan = pd.Series(np.nan, index=df.index)
         return nan, nan.astype("string")
-    copy = df["copy_paste"].astype("boolean")
+    copy = parse_flags(df["copy_paste"])
     return copy.astype(float), df["cluster_id"].astype("string").where(copy.fillna(False))
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pipeline.config import ConfigError
 from pipeline.reasons import number_column
 from pipeline.signals import flag_column, text_column
 
@@ -31,9 +32,9 @@ class BehaviourConfig:
 
     def __post_init__(self) -> None:
         if self.early_minutes <= 0:
-            raise ValueError(f"behaviour.early_minutes must be > 0, got {self.early_minutes}")
+            raise ConfigError(f"behaviour.early_minutes must be > 0, got {self.early_minutes}")
         if self.regular_posts < 2:
-            raise ValueError(f"behaviour.regular_posts must be >= 2, got {self.regular_posts}")
+            raise ConfigError(f"behaviour.regular_posts must be >= 2, got {self.regular_posts}")
 
 
 def generic_flags(df: pd.DataFrame, threshold: float) -> pd.Series:

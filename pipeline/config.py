@@ -29,11 +29,21 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: list[st
             raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError as e:
             raise ConfigError(f"config file not found: {path}") from e
+        except UnicodeDecodeError as e:
+            raise ConfigError(f"{path}: not UTF-8 text (TOML files are UTF-8): {e}") from e
+        except OSError as e:  # a directory, no permission...
+            raise ConfigError(f"{path}: cannot read the config file: {e.strerror or e}") from e
         except tomllib.TOMLDecodeError as e:
             raise ConfigError(f"{path}: not valid TOML: {e}") from e
     for item in overrides:
         _apply_override(raw, item)
-    return from_dict(cls, raw, where=str(path or "config"))
+    where = str(path or "config")
+    try:
+        return from_dict(cls, raw, where=where)
+    except ConfigError as e:  # a __post_init__ check knows the field, not the file
+        if path is None or str(e).startswith(where):
+            raise
+        raise ConfigError(f"{where}: {e}") from e
 
 
 def from_dict(cls: type[T], raw: dict[str, Any], where: str = "config") -> T:

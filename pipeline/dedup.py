@@ -22,7 +22,8 @@ from pipeline import clean as cleaning
 
 class Scorer(Protocol):
     """What the batch scorer needs from a model (see pipeline.model.Classifier). A TokenScorer
-    also gets its texts tokenised on the reader's thread (KeyCache.plan)."""
+    also gets its texts tokenised on the reader's thread (KeyCache.plan); an `engine` string
+    (runtime and precision), where a scorer has one, keeps a resumed run from mixing two."""
 
     threshold: float
     manifest: dict

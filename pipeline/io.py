@@ -33,7 +33,7 @@ from pipeline.schemas import (
     shortcode,
 )
 from pipeline.sources import READ_ERRORS, open_source
-from pipeline.values import label_reason, parse_labels, parse_timestamps
+from pipeline.values import label_reason, parse_labels, parse_timestamps, restore_types
 from pipeline.writers import TableWriter, write_table
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "detect_schema",
     "parse_mapping",
     "read_chunks",
+    "read_scored",
     "write_table",
 ]
 log = logging.getLogger(__name__)
@@ -168,7 +169,7 @@ class _Chunker:
     def _frame(self, batch: list[Record], sink: RejectSink) -> Iterator[pd.DataFrame]:
         # An explicit index: records without a single field ({}) would give no rows at all.
         index = pd.RangeIndex(len(batch))
-        raw = pd.DataFrame([r.values for r in batch], index=index).astype("string")
+        raw = _without_nul(pd.DataFrame([r.values for r in batch], index=index).astype("string"))
         if self.plan is None:
             self.plan_for(list(raw.columns))
         frame, bad = self._canonical(raw, batch)
@@ -228,5 +229,66 @@ class _Chunker:
         ]
 
 
+def _without_nul(raw: pd.DataFrame) -> pd.DataFrame:
+    """NUL characters removed: the byte readers drop NUL bytes, but JSON can escape them
+    ("\\u0000") and Parquet can hold them, and they are never meaningful in a comment."""
+    for column in raw.columns:
+        if raw[column].str.contains("\x00", regex=False).any():
+            raw[column] = raw[column].str.replace("\x00", "", regex=False)
+    return raw
+
+
 def _raw(record: Record) -> str:
     return json.dumps(record.values, ensure_ascii=False)
+
+
+def read_scored(
+    path: str | Path, required: tuple[str, ...] = ("pred_label", "text")
+) -> pd.DataFrame:
+    """A table written by `comment-audit score`: Parquet (one file, or the directory of parts
+    the Ray engine writes), or a CSV/JSONL copy read back through the readers. Raises
+    InputError naming the file for anything else."""
+    path = Path(path)
+    if str(path) != "-" and not path.exists():
+        raise InputError(path, "no such file or directory")
+    if path.is_dir() or path.suffix == ".parquet":
+        frame = _read_parquet(path)
+    else:  # the readers give text: the scores, counts and flags get their types back
+        frame = pd.concat(list(read_chunks(path)) or [pd.DataFrame()], ignore_index=True)
+        typed = [c for c in frame.columns if c not in _RESERVED]
+        frame[typed] = frame[typed].apply(restore_types)
+    if missing := [c for c in required if c not in frame.columns]:
+        what = "no rows" if frame.empty else "column(s) " + ", ".join(missing) + " missing"
+        raise InputError(path, f"not the output of `comment-audit score` ({what}); score it first")
+    return frame
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    import pyarrow as pa
+    import pyarrow.dataset as ds
+
+    try:
+        if path.is_file():
+            return pd.read_parquet(path)
+        parts = [str(f) for f in _parts(path)]
+        dataset = ds.dataset(
+            parts, format="parquet", partitioning="hive", partition_base_dir=str(path)
+        )
+        return dataset.to_table().to_pandas()
+    except (pa.ArrowException, OSError) as e:
+        raise InputError(path, f"not a readable Parquet table: {e}") from e
+
+
+def _parts(directory: Path) -> list[Path]:
+    """The Parquet files of a directory of parts. Hidden files and a resumable run's
+    checkpoint parts (NAME.parquet.parts/) are not rows of the table."""
+    files = sorted(
+        f for f in directory.rglob("*.parquet") if not _skipped(f.relative_to(directory))
+    )
+    if not files:
+        raise InputError(directory, "no .parquet files in this directory")
+    return files
+
+
+def _skipped(relative: Path) -> bool:
+    return any(p.startswith((".", "_")) or p.endswith(".parts") for p in relative.parts)

@@ -255,6 +255,11 @@ class Classifier:
             scores[name] = calibrated(logits[:, head["logits"]], temperature, head["positive"])
         return scores
 
+    @property
+    def engine(self) -> str:
+        """The runtime and precision that compute the scores: one output never mixes two."""
+        return f"{type(self).__name__}/{self.precision}"
+
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """(n, 2) calibrated probabilities for RAW comments, columns in `labels` order."""
         p_spam = self.score_clean(clean_texts(texts))["p_spam"]

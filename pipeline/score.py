@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -24,9 +25,15 @@ import pyarrow.parquet as pq
 
 from pipeline import behaviour, export_signals, io, memory, prefetch, reasons, signals, verdict
 from pipeline import clean as cleaning
+from pipeline.config import ConfigError
 from pipeline.dedup import KeyCache, Planned, RepeatCache, Scorer, clean_frame
 
 STATE_FILE = "state.json"
+log = logging.getLogger(__name__)
+_NO_STDIN_RESUME = (
+    "--resume needs a file: standard input cannot be checked to be the input of the killed"
+    " run; save it to a file and score that"
+)
 
 
 @dataclass(frozen=True)
@@ -43,7 +50,7 @@ class ScoreConfig:
         batch = 1 if self.batch_size is None else self.batch_size  # None is valid: the default
         sizes = (self.chunk_size, self.first_chunk_size, batch)
         if min(sizes) < 1:
-            raise ValueError(
+            raise ConfigError(
                 "score.chunk_size, score.first_chunk_size and score.batch_size must be >= 1"
             )
 
@@ -66,10 +73,15 @@ class Checkpoint:
         self.fingerprint = fingerprint
 
     def start(self, resume: bool) -> int:
-        """Number of chunks already done (0 on a fresh start)."""
-        state = self._state()
-        if resume and state and state.get("fingerprint") == self.fingerprint:
-            return int(state["chunks_done"])
+        """Number of chunks already done (0 on a fresh start). A checkpoint of another run,
+        or one whose state or parts are damaged, is started afresh, never half reused."""
+        done = self._resumable() if resume else None
+        if done is not None:
+            return done
+        if resume:
+            log.warning(
+                "%s: no usable checkpoint of this run; starting from the beginning", self.dir
+            )
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir.mkdir(parents=True)
         self._save(0)
@@ -88,9 +100,16 @@ class Checkpoint:
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def _state(self) -> dict | None:
-        path = self.dir / STATE_FILE
-        return json.loads(path.read_text()) if path.exists() else None
+    def _resumable(self) -> int | None:
+        """Chunks done by this very run with every part in place; None otherwise."""
+        try:
+            state = json.loads((self.dir / STATE_FILE).read_text())
+            done = state["chunks_done"] if state["fingerprint"] == self.fingerprint else None
+        except (OSError, ValueError, TypeError, KeyError):  # absent, torn or hand-edited
+            return None
+        if not isinstance(done, int) or isinstance(done, bool) or done < 0:
+            return None
+        return done if all(self.part(i).is_file() for i in range(done)) else None
 
     def _save(self, chunks_done: int) -> None:
         tmp = self.dir / (STATE_FILE + ".tmp")
@@ -103,6 +122,7 @@ def run_fingerprint(input_path: str | Path, scorer: Scorer, config: ScoreConfig,
     path = Path(input_path)
     stat = path.stat() if path.exists() else None
     parts = [
+        str(getattr(scorer, "engine", "")),  # int8 and fp32 scores never mix in one output
         str(path.resolve()) if stat else str(input_path),
         str(stat.st_size if stat else ""),
         str(stat.st_mtime_ns if stat else ""),
@@ -244,6 +264,8 @@ def score_file(
     """Score one export into `output` (.parquet, .csv or .jsonl); see the module docstring.
     `transform` rewrites each chunk as read, before anything else sees it (pseudonyms)."""
     output = Path(output)
+    if resume and str(input_path) == "-":
+        raise io.InputError("-", _NO_STDIN_RESUME)
     rejects = rejects if rejects is not None else io.RejectSink()
     fingerprint = run_fingerprint(input_path, scorer, config, mapping)
     if transform is not None:  # parts of a pseudonymized run never mix with a plain run's

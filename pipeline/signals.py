@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 
 from pipeline import neardup
+from pipeline.config import ConfigError
+from pipeline.values import parse_flags
 
 # What add_signals reads (post_owner and the text itself are not needed) and what it adds.
 INPUT_COLUMNS = ["post_id", "author", "created_at", "dedup_key", "emoji_only"]
@@ -48,18 +50,18 @@ class SignalsConfig:
 
     def __post_init__(self) -> None:
         if not 0.0 < self.jaccard <= 1.0:
-            raise ValueError(f"signals.jaccard must be in (0, 1], got {self.jaccard}")
+            raise ConfigError(f"signals.jaccard must be in (0, 1], got {self.jaccard}")
         if not 0.0 <= self.reason_min_p_spam <= 1.0:
-            raise ValueError(
+            raise ConfigError(
                 f"signals.reason_min_p_spam must be in [0, 1], got {self.reason_min_p_spam}"
             )
         counts = ("shingle_chars", "num_perm", "min_cluster_size", "min_cluster_posts",
                   "min_cluster_authors", "burst_window_s", "burst_min_comments")  # fmt: skip
         for name in counts:
             if getattr(self, name) < 1:
-                raise ValueError(f"signals.{name} must be >= 1, got {getattr(self, name)}")
+                raise ConfigError(f"signals.{name} must be >= 1, got {getattr(self, name)}")
         if self.min_near_chars < self.shingle_chars:
-            raise ValueError("signals.min_near_chars must be >= signals.shingle_chars")
+            raise ConfigError("signals.min_near_chars must be >= signals.shingle_chars")
 
 
 def add_signals(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -> pd.DataFrame:
@@ -156,7 +158,7 @@ def flag_column(frame: pd.DataFrame, col: str) -> np.ndarray:
     """The column as bools, False where missing, all False without the column."""
     if col not in frame:
         return np.zeros(len(frame), dtype=bool)
-    return frame[col].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    return parse_flags(frame[col]).fillna(False).to_numpy(dtype=bool)
 
 
 def _require(df: pd.DataFrame, columns: tuple[str, ...]) -> None:
@@ -244,8 +246,9 @@ def cluster_ids(keys: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def epoch_seconds(created_at: pd.Series) -> np.ndarray:
     """Whole seconds since the epoch; NaN where the timestamp is missing or unparseable."""
-    ts = pd.to_datetime(created_at, utc=True, errors="coerce", format="ISO8601")
-    seconds = (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds()
+    ts = pd.to_datetime(created_at.astype("string"), utc=True, errors="coerce", format="ISO8601")
+    # The epoch in the parsed unit: a nanosecond epoch would cast year 9999 to nanoseconds.
+    seconds = (ts - pd.Timestamp(0, tz="UTC").as_unit(ts.dt.unit)).dt.total_seconds()
     return np.floor(seconds.to_numpy(dtype=float, na_value=np.nan))
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 LABELS = {"spam": "spam", "1": "spam", "1.0": "spam", "true": "spam"}
 LABELS |= {k: "genuine" for k in ("genuine", "ham", "not_spam", "not-spam", "0", "0.0", "false")}
 NO_LABEL = {"", "null", "none", "nan"}
+FLAG_WORDS = {"true": True, "1": True, "1.0": True, "false": False, "0": False, "0.0": False}
 # 9+ digits: from 1973 on, so a bare year is not one; 19 at most (nanoseconds), as a longer
 # run is no timestamp and float() makes inf of 309+ digits, which no division brings down.
 _EPOCH = re.compile(r"\d{9,19}(\.\d+)?")
@@ -81,3 +82,27 @@ def _iso(moment: datetime | None) -> str | None:
     if moment.tzinfo is None:
         return moment.isoformat()
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
+
+
+def parse_flags(values: pd.Series) -> pd.Series:
+    """Flags as pandas booleans (<NA> where missing or unreadable): bools or numbers as they
+    are, or the words a CSV or JSONL copy of a scored table holds ("true", "False")."""
+    if pd.api.types.is_bool_dtype(values) or pd.api.types.is_numeric_dtype(values):
+        return values.astype("boolean")
+    words = values.astype("string").str.strip().str.lower()
+    return words.map(FLAG_WORDS, na_action="ignore").astype("boolean")
+
+
+def restore_types(values: pd.Series) -> pd.Series:
+    """A column read back from text as the booleans or numbers it was written as, where every
+    value is one ("true"/"false", "0.97"); else as it is."""
+    present = values.dropna()
+    if present.empty:
+        return values
+    words = present.astype("string").str.strip().str.lower()
+    if words.isin(["true", "false"]).all():
+        return parse_flags(values)
+    numbers = pd.to_numeric(present, errors="coerce")
+    if numbers.notna().all():
+        return pd.to_numeric(values, errors="coerce")
+    return values

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import behaviour, signals
+from pipeline.config import ConfigError
 from pipeline.reasons import join_reasons, number_column, two_decimals
 
 SPAM, COORDINATED, GENERIC, GENUINE = "spam", "coordinated generic", "generic", "genuine"
@@ -56,13 +57,13 @@ class VerdictConfig:
     def __post_init__(self) -> None:
         for name in ("generic_threshold", "author_min_generic_share", "burst_min_generic_share"):
             if not 0.0 < getattr(self, name) <= 1.0:
-                raise ValueError(f"verdict.{name} must be in (0, 1], got {getattr(self, name)}")
+                raise ConfigError(f"verdict.{name} must be in (0, 1], got {getattr(self, name)}")
         if self.copy_paste_min_per_author < 1.0:
-            raise ValueError("verdict.copy_paste_min_per_author must be >= 1 (comments/author)")
+            raise ConfigError("verdict.copy_paste_min_per_author must be >= 1 (comments/author)")
         if self.copy_paste_min_words < 1:
-            raise ValueError("verdict.copy_paste_min_words must be >= 1")
+            raise ConfigError("verdict.copy_paste_min_words must be >= 1")
         if self.author_min_generic_posts < 2:
-            raise ValueError("verdict.author_min_generic_posts must be >= 2 (across posts)")
+            raise ConfigError("verdict.author_min_generic_posts must be >= 2 (across posts)")
 
 
 def add_verdict(df: pd.DataFrame, config: VerdictConfig = VerdictConfig()) -> pd.DataFrame:

@@ -36,6 +36,14 @@ CHECKS = {  # test (file::name, every parametrisation) -> what it shows
     f"{U}test_crash_safety.py::test_kill_while_exporting_a_model_leaves_it_absent":
         "kill -9 while a trained model is exported (mid-write, before the rename): no model"
         " directory; rerun gives a model that verifies and loads",
+    f"{U}test_score.py::test_a_damaged_checkpoint_starts_afresh":
+        "a checkpoint with a lost part, a torn or a hand-edited state file: --resume starts"
+        " afresh and gives the uninterrupted run's bytes (another backend or stdin: no resume)",
+    f"{U}test_cli.py::test_report_on_what_is_not_a_scored_table_is_one_line_exit_2":
+        "report on a missing, empty or unscored file or a directory without parts: one line"
+        " naming it, exit 2",
+    f"{U}test_cli.py::test_report_reads_the_text_formats_score_writes":
+        "report on score's CSV and JSONL output: the same groups as from its Parquet",
     f"{U}test_locking.py": "two runs on one output: the second exits 2 naming the output; a"
         " lock left by a kill -9'd run does not block",
     f"{U}test_model_integrity.py": "14 ways to tamper with a model directory, each refused"
@@ -209,7 +217,18 @@ FINDINGS = """- `clean` was not idempotent on a fullwidth grave accent (U+FF40, 
   with a reason); a corrupt Parquet file gave a traceback from the progress estimate; a gzip
   bomb without newlines was read into memory whole (now stopped at 32 Mi characters a line);
   error lines printed a literal "[red]error:[/red]". Hypothesis found the row accounting
-  of CSV and JSONL sound."""
+  of CSV and JSONL sound.
+- A probe of each command's less-travelled inputs (by hand, 2026-12-03) found 15 failures,
+  each fixed with a test (tests/unit/test_cli.py, test_score.py, test_io.py): `report`
+  failed on `score`'s own CSV and JSONL output (flags read back as words) and gave
+  tracebacks on a missing, empty or unscored file; years outside 1677-2262 broke the
+  signals and the time histogram; `--resume` from stdin reused another input's checkpoint,
+  a lost checkpoint part lost its rows, a torn state file stopped even a fresh run, and a
+  run resumed on another backend mixed int8 and fp32 scores; `train` and `evaluate` gave
+  tracebacks on unusable data and `train` kept no rejects file; a non-UTF-8 config or
+  campaign file, an all-rejected export in `audit` and `--chunk-size 0` gave tracebacks;
+  ESC sequences in column names and handles reached the terminal; JSON-escaped NULs
+  survived into outputs; campaign checks did not name the file."""
 
 
 def memory_table() -> str:

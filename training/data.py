@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.model_selection import GroupShuffleSplit
 
 from pipeline.artifact import sha256_file
+from pipeline.io import RejectSink, read_chunks
 
 log = logging.getLogger(__name__)
 MIN_EXAMPLES = 10
@@ -28,19 +29,21 @@ class TrainingDataError(ValueError):
     """Labelled data that cannot be trained on; the message says what to fix."""
 
 
-def read_labelled(path: str | Path, mapping: dict[str, str] | None = None) -> tuple:
-    """(canonical rows of one file, number of rejected records)."""
-    from pipeline.io import RejectSink, read_chunks
-
-    sink = RejectSink()
+def read_labelled(
+    path: str | Path, mapping: dict[str, str] | None = None, rejects: RejectSink | None = None
+) -> tuple:
+    """(canonical rows of one file, number of rejected records); the rejected records go to
+    `rejects` (file, line, field, reason) where one is given."""
+    sink = rejects if rejects is not None else RejectSink()
+    before, kept = sink.count, len(sink.rejects)
     frames = list(read_chunks(Path(path), mapping=mapping, rejects=sink))
     frame = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if sink.count:
-        first = sink.rejects[0]
-        log.warning(
-            "%s: %d records rejected, e.g. line %s: %s", path, sink.count, first.line, first.reason
-        )
-    return frame, sink.count
+    rejected = sink.count - before
+    if rejected:
+        first = sink.rejects[kept] if len(sink.rejects) > kept else None
+        example = f", e.g. line {first.line}: {first.reason}" if first else ""
+        log.warning("%s: %d records rejected%s", path, rejected, example)
+    return frame, rejected
 
 
 def file_record(path: str | Path, rows: int) -> dict[str, Any]:
@@ -49,9 +52,13 @@ def file_record(path: str | Path, rows: int) -> dict[str, Any]:
 
 
 def load_examples(
-    paths: list[str | Path] | tuple, mapping: dict[str, str] | None = None, group_by: str = "auto"
+    paths: list[str | Path] | tuple,
+    mapping: dict[str, str] | None = None,
+    group_by: str = "auto",
+    rejects: RejectSink | None = None,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Deduplicated, cleaned, labelled examples of all files, plus a report of counts.
+    """Deduplicated, cleaned, labelled examples of all files, plus a report of counts; the
+    records no reader could use go to `rejects` where one is given.
 
     Columns: text (cleaned), raw_text, y (1 = spam), group, dedup_key, comment_id,
     post_id, post_owner, source_file."""
@@ -59,7 +66,7 @@ def load_examples(
         raise TrainingDataError("no labelled data files given")
     frames, report = [], {"files": [], "rows_read": 0, "rejected": 0}
     for path in paths:
-        frame, rejected = read_labelled(path, mapping)
+        frame, rejected = read_labelled(path, mapping, rejects)
         report["files"].append(file_record(path, len(frame) + rejected))
         report["rows_read"] += len(frame)
         report["rejected"] += rejected
@@ -75,8 +82,9 @@ def load_examples(
 def _require_label_column(frame: pd.DataFrame, path: str | Path) -> pd.DataFrame:
     if "label" not in frame or frame["label"].isna().all():
         raise TrainingDataError(
-            f"{path}: no labels found; training needs a label column with values"
-            " spam/genuine (or 1/0); map yours with data.mapping, e.g. {label = 'CLASS'}"
+            f"{path}: field 'label': no labels found; training and evaluation need a label"
+            " column with values spam/genuine (or 1/0); name yours with --map label=CLASS"
+            " (evaluate) or data.mapping = {label = 'CLASS'} (the training config)"
         )
     return frame
 
@@ -145,7 +153,9 @@ def _check_usable(examples: pd.DataFrame, paths: Any) -> None:
         )
     if examples["y"].nunique() < 2:
         only = "spam" if examples["y"].iloc[0] else "genuine"
-        raise TrainingDataError(f"{where}: every example is {only}; training needs both labels")
+        raise TrainingDataError(
+            f"{where}: every example is {only}; training and evaluation need both labels"
+        )
 
 
 def split_grouped(

@@ -22,6 +22,7 @@ from sklearn.metrics import (
     roc_auc_score,
 )
 
+from pipeline.io import RejectSink
 from training.calibrate import expected_calibration_error
 
 
@@ -82,16 +83,18 @@ def evaluate(
     data_paths: list[str | Path],
     mapping: dict[str, str] | None = None,
     out: str | Path | None = None,
+    rejects: RejectSink | None = None,
 ) -> dict[str, Any]:
     """Evaluate a model (or model dir) on labelled files; with `out` (a .json path) also
-    write the result there and a reliability plot next to it (same stem, .svg)."""
+    write the result there and a reliability plot next to it (same stem, .svg). Records no
+    reader could use go to `rejects` where one is given."""
     from pipeline.model import Classifier
     from training.data import load_examples
 
     model = model_or_dir
     if isinstance(model_or_dir, str | Path):
         model = Classifier.from_pretrained(model_or_dir)
-    frame, report = load_examples(data_paths, mapping)
+    frame, report = load_examples(data_paths, mapping, rejects=rejects)
     result = evaluate_frame(model, frame)
     result["data"] = {"paths": [str(p) for p in data_paths], **report}
     if out is not None:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from pipeline.artifact import ModelError, sha256_file, verify_dir
 from pipeline.config import to_dict
+from pipeline.io import RejectSink
 from pipeline.model import Classifier
 from training import generic_labels
 from training.config import TrainConfig
@@ -43,14 +44,16 @@ def run_training(
     init_from: str | Path | None = None,
     force: bool = False,
     reference_paths: list[str | Path] | tuple = (),
+    rejects: RejectSink | None = None,
 ) -> Classifier:
-    """Train (or with `init_from`, fine-tune) and publish a model dir at `out_dir`."""
+    """Train (or with `init_from`, fine-tune) and publish a model dir at `out_dir`; records of
+    the data files that no reader could use go to `rejects` where one is given."""
     started = time.perf_counter()
     out_dir = Path(out_dir)
     if out_dir.exists():
         raise ModelError(f"{out_dir} already exists; choose a new directory (never overwritten)")
     paths = list(data_paths) or list(cfg.data.paths)
-    examples, report = load_examples(paths, cfg.data.mapping, cfg.data.group_by)
+    examples, report = load_examples(paths, cfg.data.mapping, cfg.data.group_by, rejects)
     extra: dict[str, Any] = {}
     if cfg.generic.enabled:
         examples, extra["generic_labels"] = generic_labels.for_training(examples, paths, cfg)

@@ -17,9 +17,8 @@ from pipeline.cli import modelling  # noqa: F401
 # isort: split
 from pipeline.cli import reports  # noqa: F401
 from pipeline.cli.common import app
-from pipeline.cli.reports import _read_scored
 
-__all__ = ["_read_scored", "app", "main"]
+__all__ = ["app", "main"]
 
 
 def main() -> None:

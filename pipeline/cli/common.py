@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.markup import escape
@@ -74,11 +74,26 @@ def user_errors(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except (io.InputError, ConfigError, FileExistsError, *_model_errors()) as e:
-            # escape: the message quotes untrusted input; soft_wrap: one greppable line.
-            STDERR.print("[red]error:[/red]", escape(str(e)), highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
+            fail(str(e))
 
     return wrapper
+
+
+def fail(message: str) -> NoReturn:
+    """One line on stderr, exit code 2: how every command reports bad input."""
+    # escape: the message quotes untrusted input; soft_wrap: one greppable line.
+    STDERR.print(
+        "[red]error:[/red]", escape(terminal_safe(message)), highlight=False, soft_wrap=True
+    )
+    raise typer.Exit(2) from None
+
+
+def terminal_safe(text: str) -> str:
+    """`text` on one line, with control characters (ESC sequences that recolour or clear a
+    terminal, say) shown as escapes: messages quote untrusted file contents, and some
+    parsers' messages span lines."""
+    text = " | ".join(line.strip() for line in text.splitlines() if line.strip())
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 def pseudonymizer(enabled: bool, key_file: Path | None):

@@ -8,7 +8,18 @@ from typing import Annotated
 import typer
 
 from pipeline import io
-from pipeline.cli.common import DEFAULT_MODEL, STDERR, MapOpt, ModelOpt, app, user_errors
+from pipeline.cli.common import (
+    DEFAULT_MODEL,
+    STDERR,
+    MapOpt,
+    ModelOpt,
+    RejectsOpt,
+    app,
+    fail,
+    rejects_path,
+    report_rejects,
+    user_errors,
+)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -31,6 +42,7 @@ def train(
         list[Path] | None, typer.Option(help="Extra held-out labelled file(s).")
     ] = None,
     force: Annotated[bool, typer.Option(help="Promote even if worse than --from.")] = False,
+    rejects: RejectsOpt = None,
 ) -> None:
     """Fine-tune a classifier; with `--from`, continue from a model on new labelled samples.
 
@@ -42,14 +54,20 @@ def train(
     """
     from pipeline.config import split_overrides
     from training.config import load_train_config
+    from training.data import TrainingDataError
     from training.train import PromotionRefused, run_training
 
     cfg = load_train_config(config, split_overrides(ctx.args))
+    sink = io.RejectSink()
     try:
-        model = run_training(cfg, data or (), output, from_model, force, reference or ())
+        model = run_training(cfg, data or (), output, from_model, force, reference or (), sink)
     except PromotionRefused as e:
         STDERR.print(f"[red]not promoted:[/red] {e}", highlight=False)
         raise typer.Exit(1) from None
+    except TrainingDataError as e:
+        fail(str(e))
+    finally:  # also when training stops: the rejects often say why
+        report_rejects(sink, rejects_path(output, rejects))
     STDERR.print(f"model written to {output} (threshold {model.threshold:.3f})", highlight=False)
 
 
@@ -62,13 +80,28 @@ def evaluate(
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Write JSON (+ .svg plot).")
     ] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where unreadable rows go, with their reason (default: OUTPUT.rejects.jsonl"
+            " with -o, else evaluate.rejects.jsonl, written when a row was rejected)."
+        ),
+    ] = None,
 ) -> None:
     """Precision, recall, F1, MCC, ROC-AUC, PR-AUC, calibration and per-group metrics.
 
     Example: `comment-audit evaluate --model models/default --data labelled.csv -o eval/result.json`
     """
+    from training.data import TrainingDataError
     from training.evaluate import evaluate as run_evaluate
     from training.evaluate import to_markdown
 
-    result = run_evaluate(model, data, io.parse_mapping(map), output)
+    sink = io.RejectSink()
+    try:
+        result = run_evaluate(model, data, io.parse_mapping(map), output, sink)
+    except TrainingDataError as e:
+        fail(str(e))
+    finally:
+        if sink.count or output is not None or rejects is not None:
+            report_rejects(sink, rejects_path(output or Path("evaluate"), rejects))
     typer.echo(to_markdown(result))

@@ -19,6 +19,7 @@ from pipeline.cli.common import (
     PseudonymizeOpt,
     app,
     pseudonymizer,
+    terminal_safe,
     user_errors,
 )
 from pipeline.cli.scoring import score
@@ -29,15 +30,6 @@ ByOpt = Annotated[
     list[str] | None,
     typer.Option("--by", help="Group by post, owner and/or author (repeat the option)."),
 ]
-
-
-def _read_scored(path: Path):
-    import pandas as pd
-
-    if path.is_dir() or path.suffix == ".parquet":  # a directory: `score --engine ray` parts
-        return pd.read_parquet(path)
-    frames = list(io.read_chunks(path))
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def _groupings(by: list[str] | None) -> tuple[str, ...]:
@@ -71,7 +63,7 @@ def report(
     from pipeline.report import build_report
 
     transform = pseudonymizer(pseudonymize, pseudonym_key_file)
-    frame = _read_scored(scored)
+    frame = io.read_scored(scored)
     frame = transform(frame) if transform is not None else frame
     with exclusive(output):
         paths = build_report(frame, output, _groupings(by), read_manifest(model), title)
@@ -130,9 +122,13 @@ def audit(
     from pipeline.artifact import read_manifest
 
     manifest = read_manifest(model)
-    scored = _read_scored(scored_path)
+    scored = io.read_scored(scored_path, required=())
+    if scored.empty:
+        rejected = output / "rejects.jsonl"
+        raise io.InputError(input, f"no comments to audit (rejected records, if any: {rejected})")
     result = run_audit(scored, plan, settings, error_rates(manifest))
     paths = build_report(scored, output, manifest=manifest, title=plan.campaign.name, audit=result)
     for verdict in result.creators:
-        STDERR.print(f"{verdict.handle}: {verdict.verdict}", highlight=False, markup=False)
+        line = terminal_safe(f"{verdict.handle}: {verdict.verdict}")
+        STDERR.print(line, highlight=False, markup=False)
     STDERR.print(f"audit report written to {paths.html}", highlight=False)

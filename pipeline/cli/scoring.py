@@ -65,7 +65,10 @@ def _counted(frame, advance):
 @user_errors
 def score(
     input: Annotated[
-        Path, typer.Argument(help="Export file (CSV/TSV/JSON/JSONL/Parquet, .gz ok).")
+        Path,
+        typer.Argument(
+            help="Export file (CSV/TSV/JSON/JSONL/Parquet, .gz ok; - for stdin, not resumable)."
+        ),
     ],
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Scored rows (.parquet/.csv/.jsonl).")
@@ -99,7 +102,7 @@ def score(
     pseudonymize: PseudonymizeOpt = False,
     pseudonym_key_file: KeyFileOpt = None,
 ) -> None:
-    """Score every comment of an export: p_spam, label, reasons and coordination signals.
+    """Score every comment of an export: p_spam, pred_label, reasons and coordination signals.
 
     Example: `comment-audit score examples/instagram_export.jsonl -o out/scored.parquet`
     """

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from pipeline.signals import epoch_seconds
+from pipeline.values import parse_flags
+
 WIDTH = 1000  # about the page's content width, so SVG text renders near its CSS size
 COMPACT_WIDTH = 480
 LABEL_W = 220
@@ -135,8 +138,7 @@ def time_histogram(
     created_at: pd.Series, flagged: pd.Series, max_bins: int = 48, width: int = WIDTH
 ) -> Histogram | None:
     """Comments over time (UTC) in evenly sized bins; None when no timestamp parses."""
-    ts = pd.to_datetime(created_at.astype("string"), utc=True, errors="coerce", format="ISO8601")
-    seconds = (ts - pd.Timestamp(0, tz="UTC")).dt.total_seconds().to_numpy(dtype=float)
+    seconds = epoch_seconds(created_at)
     finite = seconds[np.isfinite(seconds)]
     if finite.size == 0:
         return None
@@ -182,7 +184,7 @@ def _bin(x: float, w: float, n: int, k: int, px: float, label: str) -> Bin:
 def _flag_array(flagged: pd.Series, n: int) -> np.ndarray:
     if flagged is None or len(flagged) != n:
         return np.zeros(n, dtype=bool)
-    return pd.Series(flagged).astype("boolean").fillna(False).to_numpy(dtype=bool)
+    return parse_flags(pd.Series(flagged)).fillna(False).to_numpy(dtype=bool)
 
 
 _STEPS = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86400, 30 * 86400)
@@ -192,14 +194,18 @@ def _time_bins(lo: float, hi: float, max_bins: int) -> tuple[float, float]:
     """(aligned start, bin width in seconds): the smallest readable width giving <= max_bins."""
     span = max(hi - lo, 1.0)
     width = next((s for s in _STEPS if span / s <= max_bins), _STEPS[-1])
-    if span / width > max_bins:
+    if span / width > max_bins:  # longer than 48 months: whole days, starting on lo's day
         width = math.ceil(span / max_bins / 86400) * 86400
+        return math.floor(lo / 86400) * 86400, float(width)
     return math.floor(lo / width) * width, float(width)
 
 
 def _stamp(seconds: float, width: float) -> str:
-    moment = pd.Timestamp(seconds, unit="s", tz="UTC")
-    return moment.strftime("%Y-%m-%d" if width >= 86400 else "%m-%d %H:%M")
+    m = pd.Timestamp(seconds, unit="s", tz="UTC")
+    # From components, not strftime: a bin edge may lie past the year 9999 that strftime ends at.
+    if width >= 86400:
+        return f"{m.year:04d}-{m.month:02d}-{m.day:02d}"
+    return f"{m.month:02d}-{m.day:02d} {m.hour:02d}:{m.minute:02d}"
 
 
 # (axis maximum, tick step): round percentages on every axis, 4 to 6 intervals.

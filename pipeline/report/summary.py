@@ -17,7 +17,9 @@ import numpy as np
 import pandas as pd
 
 from pipeline import aggregate, breakdown
+from pipeline.config import ConfigError
 from pipeline.shares import ErrorRates
+from pipeline.values import parse_flags
 
 SHORTCODE_COLUMNS = ("post_shortcode", "shortcode")
 FLAGGED_COLUMNS = (
@@ -40,7 +42,7 @@ class ReportOptions:
     def __post_init__(self) -> None:
         for field in dataclasses.fields(self):
             if getattr(self, field.name) < 1:
-                raise ValueError(
+                raise ConfigError(
                     f"report.{field.name} must be >= 1, got {getattr(self, field.name)}"
                 )
 
@@ -222,7 +224,7 @@ def _mode(values: pd.Series) -> Any:
 def _mean_flag(scored: pd.DataFrame, column: str) -> float | None:
     if column not in scored or scored.empty:
         return None
-    return float(scored[column].astype("boolean").fillna(False).astype(float).mean())
+    return float(parse_flags(scored[column]).fillna(False).astype(float).mean())
 
 
 def has_times(scored: pd.DataFrame) -> bool:

@@ -51,8 +51,6 @@ def export(path: Path, n: int) -> Path:
 
 
 def test_ray_engine_matches_local_engine(tmp_path, tiny_model_dir, local_ray):  # noqa: F811
-    from pipeline.cli import _read_scored
-
     src = export(tmp_path / "in.jsonl", 240)
     local = tmp_path / "local.parquet"
     score_file(src, local, load_classifier(tiny_model_dir, "torch"))
@@ -67,7 +65,7 @@ def test_ray_engine_matches_local_engine(tmp_path, tiny_model_dir, local_ray):  
     assert sink.count == 24 and summary.rows_in == 240  # the empty texts
     assert got["comment_id"].tolist() == expected["comment_id"].tolist()
     np.testing.assert_allclose(got["p_spam"], expected["p_spam"], atol=1e-5)
-    assert len(_read_scored(tmp_path / "ray")) == 216  # what `report` reads
+    assert len(io.read_scored(tmp_path / "ray")) == 216  # what `report` reads
     same = ["pred_label", "dedup_key", "cluster_id", "copy_paste", "author_repeat", "in_burst"]
     pd.testing.assert_frame_equal(
         got[same].astype(str), expected[same].astype(str), check_dtype=False

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -94,3 +95,147 @@ def test_report_verb_on_scored_output(audit_dir, tiny_model_dir, tmp_path):
     assert result.exit_code == 0, result.output
     assert (tmp_path / "groups_owner.csv").is_file()
     assert not (tmp_path / "groups_post.csv").exists()
+
+
+def _groups(report_dir: Path) -> list:
+    return json.loads((report_dir / "summary.json").read_text())["groups"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_report_reads_the_text_formats_score_writes(tiny_model_dir, tmp_path, suffix):
+    for name in (f"scored{suffix}", "scored.parquet"):
+        result = invoke("score", EXAMPLE, "-o", tmp_path / name, "--model", tiny_model_dir,
+                        "--backend", "torch", "--no-progress")  # fmt: skip
+        assert result.exit_code == 0, result.output
+        result = invoke("report", tmp_path / name, "--by", "owner", "--by", "author", "-o",
+                        tmp_path / f"r{name}", "--model", tiny_model_dir)  # fmt: skip
+        assert result.exit_code == 0, result.output
+    assert _groups(tmp_path / f"rscored{suffix}") == _groups(tmp_path / "rscored.parquet")
+
+
+def _unscored(tmp_path: Path) -> dict[str, Path]:
+    (tmp_path / "empty.parquet").write_bytes(b"")
+    (tmp_path / "no_parts").mkdir()
+    return {
+        "no such file": tmp_path / "missing.parquet",
+        "not a readable Parquet table": tmp_path / "empty.parquet",
+        "pred_label": EXAMPLE,  # an export, not scored
+        "no .parquet files": tmp_path / "no_parts",
+    }
+
+
+def test_report_on_what_is_not_a_scored_table_is_one_line_exit_2(tiny_model_dir, tmp_path):
+    for expected, source in _unscored(tmp_path).items():
+        result = invoke("report", source, "-o", tmp_path / "r", "--model", tiny_model_dir)
+        assert result.exit_code == 2, result.output
+        assert expected in result.output and str(source) in result.output
+        assert "Traceback" not in result.output
+
+
+def test_report_on_parts_skips_notes_and_checkpoints(audit_dir, tiny_model_dir, tmp_path):
+    parts = tmp_path / "scored"
+    (parts / "run.parquet.parts").mkdir(parents=True)
+    scored = pd.read_parquet(audit_dir / "scored.parquet")
+    scored.iloc[:300].to_parquet(parts / "part-0.parquet")
+    scored.iloc[300:].to_parquet(parts / "part-1.parquet")
+    scored.iloc[:5].to_parquet(parts / "run.parquet.parts" / "part-000000.parquet")
+    (parts / "notes.txt").write_text("not rows")
+    result = invoke("report", parts, "--by", "owner", "-o", tmp_path / "r", "--model",
+                    tiny_model_dir)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    summary = json.loads((tmp_path / "r" / "summary.json").read_text())
+    assert summary["overall"]["n"] == len(scored)
+
+
+def test_audit_of_an_export_with_no_usable_rows_is_exit_2(tiny_model_dir, tmp_path):
+    export = tmp_path / "empty.jsonl"
+    export.write_text('{"text": ""}\n{"text": "   "}\n')
+    result = invoke("audit", export, "--campaign", CAMPAIGN, "-o", tmp_path / "a", "--model",
+                    tiny_model_dir, "--no-progress")  # fmt: skip
+    assert result.exit_code == 2, result.output
+    assert "no comments to audit" in result.output
+    assert len((tmp_path / "a" / "rejects.jsonl").read_text().splitlines()) == 2
+
+
+def test_a_campaign_file_that_is_not_utf8_names_the_file(tiny_model_dir, tmp_path):
+    campaign = tmp_path / "campaign.toml"
+    campaign.write_bytes('[campaign]\nname = "café"\n'.encode("latin-1"))
+    result = invoke("audit", EXAMPLE, "--campaign", campaign, "-o", tmp_path / "a", "--model",
+                    tiny_model_dir)  # fmt: skip
+    assert result.exit_code == 2 and "not UTF-8" in result.output
+    assert str(campaign) in result.output
+
+
+def test_a_campaign_check_names_the_file(tiny_model_dir, tmp_path):
+    campaign = tmp_path / "campaign.toml"
+    campaign.write_text('[campaign]\nname = "x"\n[[creators]]\nhandle = "a"\nposts = []\n')
+    result = invoke("audit", EXAMPLE, "--campaign", campaign, "-o", tmp_path / "a", "--model",
+                    tiny_model_dir)  # fmt: skip
+    assert result.exit_code == 2 and f"{campaign}: " in result.output
+    assert "posts must be a non-empty list" in result.output
+
+
+@pytest.mark.parametrize("option", ["--chunk-size=0", "--batch-size=-1"])
+def test_sizes_below_one_are_exit_2(tiny_model_dir, tmp_path, option):
+    result = invoke("score", EXAMPLE, "-o", tmp_path / "s.parquet", "--model", tiny_model_dir,
+                    option)  # fmt: skip
+    assert result.exit_code == 2 and "must be >= 1" in result.output
+
+
+def test_control_characters_of_the_input_reach_the_terminal_escaped(tmp_path):
+    src = tmp_path / "e.csv"
+    src.write_text("id,\x1b[2J\x1b[31mbody\n1,x\n")
+    result = invoke("clean", src, "-o", tmp_path / "o.csv")
+    assert result.exit_code == 2
+    assert "\x1b" not in result.output and "\\x1b[2J" in result.output
+
+
+def test_train_on_unlabelled_data_is_exit_2_and_keeps_its_rejects(tmp_path):
+    data = tmp_path / "new.jsonl"
+    data.write_text('{"text": "hello there"}\n{"text": ""}\n')
+    smoke = REPO / "configs" / "smoke.toml"
+    result = invoke("train", "--config", smoke, "--data", data, "-o", tmp_path / "m")
+    assert result.exit_code == 2 and "no labels found" in result.output
+    rejects = pd.read_json(tmp_path / "m.rejects.jsonl", lines=True)
+    assert rejects[["line", "field"]].values.tolist() == [[2, "text"]]
+    assert not (tmp_path / "m").exists()
+
+
+def test_evaluate_on_one_class_is_exit_2_and_writes_rejects_beside_its_output(
+    tiny_model_dir, tmp_path
+):
+    data = tmp_path / "spam.csv"
+    rows = [f"{i},buy followers now {i},spam" for i in range(12)] + ["12,x,maybe"]
+    data.write_text("comment_id,text,label\n" + "\n".join(rows) + "\n")
+    result = invoke("evaluate", "--data", data, "--model", tiny_model_dir, "-o",
+                    tmp_path / "eval" / "result.json")  # fmt: skip
+    assert result.exit_code == 2 and "every example is spam" in result.output
+    rejects = pd.read_json(tmp_path / "eval" / "result.rejects.jsonl", lines=True)
+    assert rejects[["line", "field"]].values.tolist() == [[14, "label"]]
+
+
+def test_timestamps_at_the_ends_of_the_calendar_are_scored_and_reported(tiny_model_dir, tmp_path):
+    stamps = ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00", "2262-04-12T00:00:00Z"]
+    rows = [{"text": f"comment {i}", "post_id": "p", "author": f"a{i}", "created_at": t}
+            for i, t in enumerate([*stamps, "2026-01-01T00:00:00Z"])]  # fmt: skip
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    common = ["--model", tiny_model_dir]
+    result = invoke("score", src, "-o", tmp_path / "s.parquet", *common, "--backend", "torch",
+                    "--no-progress")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert pd.read_parquet(tmp_path / "s.parquet")["created_at"].notna().all()
+    result = invoke("report", tmp_path / "s.parquet", "-o", tmp_path / "r", *common)
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "r" / "report.html").read_text()
+    starts = [int(y) for y in re.findall(r"(\d{4,5})-\d\d-\d\d \u2013", html)]
+    ends = [int(y) for y in re.findall(r"\u2013 (\d{4,5})-\d\d-\d\d UTC", html)]
+    assert min(starts) == 1 and max(ends) >= 9999  # the time histogram spans them all
+
+
+def test_a_parser_message_over_several_lines_is_printed_on_one(tmp_path):
+    src = tmp_path / "cut.json"
+    src.write_text('[{"text": "abc", "post_id": ')
+    result = invoke("clean", src, "-o", tmp_path / "o.csv", "--no-progress")
+    errors = [line for line in result.output.splitlines() if "error:" in line]
+    assert result.exit_code == 2 and len(errors) == 1 and "premature EOF" in errors[0]

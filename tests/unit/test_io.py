@@ -588,3 +588,14 @@ def test_truncated_gzip_is_an_input_error(tmp_path):
     (tmp_path / "cut.csv.gz").write_bytes(packed[: len(packed) // 2])
     with pytest.raises(InputError, match=r"cut.csv.gz: line \d+: cannot read past record"):
         read_all(tmp_path / "cut.csv.gz")
+
+
+def test_escaped_nul_characters_are_removed_and_a_nul_only_text_is_rejected(tmp_path):
+    src = tmp_path / "nul.jsonl"
+    src.write_text(
+        '{"text": "\\u0000\\u0000", "post_id": "p"}\n'
+        '{"text": "hi\\u0000there", "author": "a\\u0000b", "post_id": "p"}\n'
+    )
+    frame, sink = read_all(src)
+    assert frame[["text", "author"]].values.tolist() == [["hithere", "ab"]]
+    assert [(r.line, r.field, r.reason) for r in sink.rejects] == [(1, "text", "empty text")]

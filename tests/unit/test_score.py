@@ -38,6 +38,7 @@ class CountingScorer:
         self.classifier = classifier
         self.threshold = classifier.threshold
         self.manifest = classifier.manifest
+        self.engine = classifier.engine
         self.texts = 0
         self.calls = 0
         self.batch_sizes: set[int | None] = set()
@@ -255,3 +256,46 @@ def test_repeat_cache_cleans_a_recurring_text_once_and_changes_nothing(monkeypat
 def test_sizes_below_one_are_refused(field):
     with pytest.raises(ValueError, match=field):
         ScoreConfig(**{field: 0})
+
+
+def _crashed_run(src: Path, out: Path, classifier: Classifier, config: ScoreConfig) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        score_file(src, out, CountingScorer(classifier, fail_on_call=4), config=config)
+
+
+@pytest.mark.parametrize("damage", ["lost part", "torn state", "edited state"])
+def test_a_damaged_checkpoint_starts_afresh(tmp_path, classifier, damage):
+    src, config = export(tmp_path / "in.jsonl", 300), ScoreConfig(chunk_size=50)
+    score_file(src, tmp_path / "whole.parquet", classifier, config=config)
+    out = tmp_path / "out.parquet"
+    _crashed_run(src, out, classifier, config)
+    parts = tmp_path / "out.parquet.parts"
+    if damage == "lost part":
+        (parts / "part-000001.parquet").unlink()
+    else:
+        state = '{"bad' if damage == "torn state" else '{"fingerprint": 1, "chunks_done": "x"}'
+        (parts / "state.json").write_text(state)
+    summary = score_file(src, out, classifier, config=config, resume=True)
+    assert summary.resumed_chunks == 0 and summary.rows_in == 300
+    assert out.read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+
+
+def test_a_torn_state_file_does_not_stop_a_fresh_run(tmp_path, classifier):
+    src, out = export(tmp_path / "in.jsonl", 60), tmp_path / "out.parquet"
+    (tmp_path / "out.parquet.parts").mkdir()
+    (tmp_path / "out.parquet.parts" / "state.json").write_text("{bad")
+    assert score_file(src, out, classifier).rows_in == 60
+
+
+def test_another_backend_does_not_resume_the_checkpoint(tmp_path, classifier):
+    src, config = export(tmp_path / "in.jsonl", 300), ScoreConfig(chunk_size=50)
+    _crashed_run(src, tmp_path / "out.parquet", classifier, config)
+    other = CountingScorer(classifier)
+    other.engine = "OnnxClassifier/int8"
+    summary = score_file(src, tmp_path / "out.parquet", other, config=config, resume=True)
+    assert summary.resumed_chunks == 0
+
+
+def test_standard_input_cannot_be_resumed(tmp_path, classifier):
+    with pytest.raises(io.InputError, match="--resume needs a file"):
+        score_file("-", tmp_path / "out.parquet", classifier, resume=True)
