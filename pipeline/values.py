@@ -2,7 +2,8 @@
 
 A label is "spam", "genuine", missing, or "?" (the reader rejects the row and says why); a
 timestamp becomes ISO 8601 (UTC with "Z" where the input has a zone or is a unix epoch) or
-None where it cannot be read.
+None where it cannot be read. Flags and numbers of a scored table read back from CSV or
+JSONL get their types back (`parse_flags`, `restore_types`).
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def train(
     from training.train import PromotionRefused, run_training
 
     cfg = load_train_config(config, split_overrides(ctx.args))
-    sink = io.RejectSink()
+    sink, model = io.RejectSink(), None
     try:
         model = run_training(cfg, data or (), output, from_model, force, reference or (), sink)
     except PromotionRefused as e:
@@ -66,8 +66,10 @@ def train(
         raise typer.Exit(1) from None
     except TrainingDataError as e:
         fail(str(e))
-    finally:  # also when training stops: the rejects often say why
-        report_rejects(sink, rejects_path(output, rejects))
+    finally:  # also when training stops on its data (the rejects often say why), but not
+        # when it refused before reading any: an earlier run's rejects file stays as it was
+        if sink.count or model is not None:
+            report_rejects(sink, rejects_path(output, rejects))
     STDERR.print(f"model written to {output} (threshold {model.threshold:.3f})", highlight=False)
 
 

@@ -239,3 +239,13 @@ def test_a_parser_message_over_several_lines_is_printed_on_one(tmp_path):
     result = invoke("clean", src, "-o", tmp_path / "o.csv", "--no-progress")
     errors = [line for line in result.output.splitlines() if "error:" in line]
     assert result.exit_code == 2 and len(errors) == 1 and "premature EOF" in errors[0]
+
+
+def test_a_refused_output_keeps_the_earlier_runs_rejects_file(tmp_path):
+    (tmp_path / "m").mkdir()
+    earlier = tmp_path / "m.rejects.jsonl"
+    earlier.write_text('{"file": "old.csv", "line": 3}\n')
+    smoke = REPO / "configs" / "smoke.toml"
+    result = invoke("train", "--config", smoke, "--data", EXAMPLE, "-o", tmp_path / "m")
+    assert result.exit_code == 2 and "already exists" in result.output
+    assert earlier.read_text() == '{"file": "old.csv", "line": 3}\n'
