@@ -85,6 +85,25 @@ def fold_rates(folds: list[dict], held_out: dict) -> ErrorRates:
     )
 
 
+def quantifiers(p: np.ndarray, others: list[dict]) -> dict[str, float]:
+    """Two estimators of the quantification literature, weighed against the shipped
+    correction with QuaPy's implementations: the probabilistic adjusted count (PACC; Bella
+    et al., ICDM 2010), the mean p_spam corrected with the mean p_spam of spam and of genuine
+    comments, and EM re-estimation of the prior (EMQ; Saerens, Latinne & Decaestecker,
+    Neural Computation 2002), which moves calibrated posteriors to the group's own prior.
+    Their rates and training prior come from `others`, like the shipped correction's."""
+    # Imported here: QuaPy (the dev extra) is a diagnostic, not a dependency of the report.
+    from quapy.functional import solve_adjustment_binary
+    from quapy.method.aggregative import EMQ
+
+    po, yo = (np.concatenate([np.asarray(f[k]) for f in others]) for k in ("p", "y"))
+    po, yo = po.astype(float), yo.astype(int)
+    pacc = solve_adjustment_binary(p.mean(), po[yo == 1].mean(), po[yo == 0].mean())
+    prior = yo.mean()
+    emq, _ = EMQ.EM(np.array([1 - prior, prior]), np.column_stack([1 - p, p]))
+    return {"pacc": float(pacc), "emq": float(emq[1])}
+
+
 def _owner_row(owner: str, part: pd.DataFrame, fold: dict, p_by_key: dict, folds: list) -> dict:
     p = part["dedup_key"].map(p_by_key).to_numpy(dtype=float)
     p = p[np.isfinite(p)]
@@ -104,6 +123,7 @@ def _owner_row(owner: str, part: pd.DataFrame, fold: dict, p_by_key: dict, folds
         "flagged_hi": hi,
         "counted_share": counted / n,  # the uncorrected share at p_spam >= 0.5
         "mean_p_spam": float(p.mean()),
+        **quantifiers(p, [f for f in folds if f is not fold]),
         "corrected": float(est[0]),
         "corrected_lo": float(lo_c[0]),
         "corrected_hi": float(hi_c[0]),
@@ -151,6 +171,8 @@ def alternatives(table: pd.DataFrame, max_error: float = 0.05) -> str:
     lines = []
     for column, what in (("counted_share", "uncorrected share at p_spam >= 0.5"),
                          ("mean_p_spam", "mean calibrated p_spam"),
+                         ("pacc", "probabilistic adjusted count (PACC)"),
+                         ("emq", "EM re-estimated prior (EMQ)"),
                          ("corrected", "Rogan-Gladen corrected (shipped)")):  # fmt: skip
         error = (table[column] - table["truth"]).abs()
         lines.append(

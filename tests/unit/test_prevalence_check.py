@@ -116,3 +116,17 @@ def test_owner_table_compares_the_estimators(tmp_path):
     text = alternatives(table)
     assert "mean calibrated p_spam: within 5% for 0 of 1" in text
     assert "uncorrected share at p_spam >= 0.5: within 5% for 1 of 1" in text
+
+
+def test_quantifiers_by_hand():
+    from training.prevalence import quantifiers
+
+    # The other folds: mean p_spam 0.8 on spam and 0.2 on genuine, training prior 1/2.
+    others = [{"p": [0.8, 0.8, 0.2, 0.2], "y": [1, 1, 0, 0]}]
+    # PACC: (0.5 - 0.2) / (0.8 - 0.2) = 0.5 for a group whose mean p_spam is 0.5.
+    assert quantifiers(np.array([0.8, 0.2]), others)["pacc"] == pytest.approx(0.5)
+    # EMQ on p = 0.9, 0.9, 0.9, 0.1 from prior 1/2: the fixed point pi = mean of the
+    # re-weighted posteriors solves x^2 - 1.45 x + 0.52 = 0 for x = 0.8 pi, so x = 0.65 and
+    # pi = 0.8125 (x = 0.8, pi = 1, repels), above the mean p_spam of 0.7.
+    emq = quantifiers(np.array([0.9, 0.9, 0.9, 0.1]), others)["emq"]
+    assert emq == pytest.approx(0.8125, abs=1e-3)
