@@ -23,15 +23,8 @@ from typing import Any
 import numpy as np
 
 from pipeline.artifact import ModelError
-from pipeline.model import (
-    Classifier,
-    amx_bf16,
-    available_cores,
-    cpu_bf16,
-    native_bf16,
-    open_model_dir,
-    pad_batch,
-)
+from pipeline.cpu import amx_bf16, available_cores, cpu_bf16, native_bf16
+from pipeline.model import Classifier, open_model_dir, pad_batch
 from pipeline.tokens import load_tokenizer
 
 # onnxruntime writes telemetry files under ~/.cache unless told not to (read at import).

@@ -143,7 +143,7 @@ def ray_session(address: str | None = None) -> Iterator[Any]:
 
 
 def _init(ray: Any, address: str | None, temp: str) -> None:
-    from pipeline.model import available_cores
+    from pipeline.cpu import available_cores
 
     if address:
         ray.init(address=address, logging_level="WARNING", log_to_driver=False)

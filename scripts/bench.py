@@ -34,8 +34,8 @@ from bench_clean import load_comments  # noqa: E402
 from pipeline.artifact import read_manifest  # noqa: E402
 from pipeline.backends import default_backend, load_classifier, openvino_available  # noqa: E402
 from pipeline.clean import clean_many  # noqa: E402
+from pipeline.cpu import available_cores, native_bf16  # noqa: E402
 from pipeline.io import read_chunks  # noqa: E402
-from pipeline.model import available_cores, native_bf16  # noqa: E402
 from pipeline.tokens import load_hf_tokenizer  # noqa: E402
 
 # The faster paths, each compared with torch fp32; bf16 only where the CPU runs it natively.

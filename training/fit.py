@@ -18,7 +18,8 @@ import pandas as pd
 import torch
 
 from pipeline.artifact import LABELS, ModelError, describe_base, resolve_base, verify_dir
-from pipeline.model import Classifier, available_cores, calibrated
+from pipeline.cpu import available_cores
+from pipeline.model import Classifier, calibrated
 from pipeline.network import HEAD, base_network, load_network, quiet_transformers
 from pipeline.tokens import load_hf_tokenizer
 from training import distill

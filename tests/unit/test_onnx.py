@@ -97,7 +97,7 @@ def test_damaged_or_stale_cache_is_rebuilt(model_copy, damage):
 
 def test_backend_choice(model_dir, monkeypatch):
     # Without AMX the fastest installed backend is ONNX int8 (with it, torch bf16).
-    monkeypatch.setattr("pipeline.model.cpu_flags", lambda: frozenset({"avx512f", "avx512_vnni"}))
+    monkeypatch.setattr("pipeline.cpu.cpu_flags", lambda: frozenset({"avx512f", "avx512_vnni"}))
     assert isinstance(load_classifier(model_dir), OnnxClassifier)
     assert type(load_classifier(model_dir, "torch")) is Classifier
     with pytest.raises(ModelError, match="unknown backend"):

@@ -13,7 +13,7 @@ pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
 
 from pipeline.artifact import ModelError  # noqa: E402
 from pipeline.backends import OpenVinoClassifier, load_classifier  # noqa: E402
-from pipeline.model import available_cores  # noqa: E402
+from pipeline.cpu import available_cores  # noqa: E402
 
 TEXTS = [
     "check out my channel for free music [url]",

@@ -9,7 +9,8 @@ import pytest
 
 from pipeline.artifact import ModelError
 from pipeline.backends import default_backend, load_classifier
-from pipeline.model import Classifier, available_cores, native_bf16
+from pipeline.cpu import available_cores, native_bf16
+from pipeline.model import Classifier
 
 REPO = Path(__file__).resolve().parents[2]
 TEXTS = ["check out my channel for free music [url]", "love this song", "", "wow", "word " * 200]
@@ -44,7 +45,7 @@ def test_bf16_streams_keep_the_input_order(tiny_model_dir):
 
 
 def test_bf16_is_refused_without_native_support(tiny_model_dir, monkeypatch):
-    monkeypatch.setattr("pipeline.model.cpu_flags", lambda: frozenset({"avx2", "avx512f"}))
+    monkeypatch.setattr("pipeline.cpu.cpu_flags", lambda: frozenset({"avx2", "avx512f"}))
     with pytest.raises(ModelError, match="native bf16"):
         load_classifier(tiny_model_dir, "torch-bf16")
     with pytest.raises(ModelError, match="unknown precision"):
@@ -62,7 +63,7 @@ def test_bf16_is_refused_without_native_support(tiny_model_dir, monkeypatch):
     ],
 )
 def test_default_backend_is_the_fastest_for_this_cpu(monkeypatch, flags, onnx, openvino, expected):
-    monkeypatch.setattr("pipeline.model.cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setattr("pipeline.cpu.cpu_flags", lambda: frozenset(flags))
     monkeypatch.setattr("pipeline.backends.onnx_available", lambda: onnx)
     monkeypatch.setattr("pipeline.backends.openvino_available", lambda: openvino)
     assert default_backend() == expected
