@@ -28,10 +28,12 @@ TEXTS = ["check out my channel http://x.example", "love this", "DM @guru to earn
 def local_ray():
     # Ray's socket paths must stay under 108 bytes: a short temp dir, not pytest's tmp_path.
     temp = tempfile.mkdtemp(prefix="ca-ray-test-")
-    os.environ.setdefault("RAY_AUTH_MODE", "disabled")
-    ray.init(num_cpus=2, include_dashboard=False, _temp_dir=temp, log_to_driver=False)
-    yield ray
-    ray.shutdown()
+    with pytest.MonkeyPatch.context() as env:  # restored for the modules that run after
+        if "RAY_AUTH_MODE" not in os.environ:
+            env.setenv("RAY_AUTH_MODE", "disabled")
+        ray.init(num_cpus=2, include_dashboard=False, _temp_dir=temp, log_to_driver=False)
+        yield ray
+        ray.shutdown()
     shutil.rmtree(temp, ignore_errors=True)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -278,12 +277,14 @@ def test_never_raises_on_broken_text(text: str) -> None:
     assert clean(out.text).text == out.text
 
 
-def test_huge_input_is_truncated_bounded_and_fast() -> None:
+def test_huge_input_is_truncated_and_bounded() -> None:
     text = ("spam spam 🔥 http://x.com/ " * 250_000)[:5_000_000]
-    start = time.perf_counter()
     out = clean(text)
-    assert time.perf_counter() - start < 2.0
-    assert out.features.truncated
+    # Only the first MAX_CHARS characters are read (no timing here: speed is benchmarked by
+    # scripts/bench_clean.py), so the result is that of the prefix, flagged as truncated.
+    prefix = clean(text[: C.MAX_CHARS])
+    assert (out.text, out.dedup_key) == (prefix.text, prefix.dedup_key)
+    assert out.features.truncated and not prefix.features.truncated
     assert len(out.text) <= C.MAX_CHARS
     assert clean(out.text).text == out.text
 

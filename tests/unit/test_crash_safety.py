@@ -62,8 +62,10 @@ def test_kill_while_writing_the_scored_file_then_resume(tmp_path, tiny_model_dir
     killed(spec, "score", src, "-o", target, *common)
     assert not target.exists(), "a partial output must never appear under the final name"
     assert len(list((tmp_path / "killed.csv.parts").glob("part-*.parquet"))) == 10
-    invoke("score", src, "-o", target, *common, "--resume")
+    resumed = invoke("score", src, "-o", target, *common, "--resume")
     assert target.read_bytes() == (tmp_path / "whole.csv").read_bytes()
+    # Every part was on disk: a run that really resumed sends no text through the model.
+    assert "(0 distinct texts through the model)" in resumed.output
 
 
 @pytest.fixture(scope="module")

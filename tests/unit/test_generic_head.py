@@ -49,6 +49,13 @@ def test_one_forward_pass_gives_both_heads(two_head_dir):
     np.testing.assert_allclose(scores["p_spam"], calibrated(logits[:, :2], spam_t), atol=1e-6)
 
 
+def test_calibrated_is_a_temperature_scaled_softmax():
+    logits = [[0.0, np.log(3.0)]]  # softmax [1/4, 3/4]
+    np.testing.assert_allclose(calibrated(logits, 1.0), [0.75])
+    np.testing.assert_allclose(calibrated(logits, 2.0), [np.sqrt(3) / (1 + np.sqrt(3))])
+    np.testing.assert_allclose(calibrated(logits, 1.0, positive=0), [0.25])
+
+
 def test_onnx_output_carries_both_heads(two_head_dir, tmp_path):
     pytest.importorskip("onnxruntime", reason="the onnx extra is not installed")
     import shutil
@@ -73,8 +80,23 @@ def test_scored_file_carries_p_generic_and_the_verdict(two_head_dir, tmp_path):
             for i, t in enumerate(TEXTS)]  # fmt: skip
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "scored.parquet"
-    score_file(src, out, Classifier.from_pretrained(two_head_dir))
+    model = Classifier.from_pretrained(two_head_dir)
+    # At the median p_spam both labels occur, so the spam and the non-spam rules both run.
+    p_spam = model.predict_proba([r["text"] for r in rows])[:, 1]
+    model.manifest = {**model.manifest, "threshold": float(np.median(p_spam))}
+    score_file(src, out, model)
     scored = pd.read_parquet(out)
     assert {"p_spam", "p_generic", "verdict", "verdict_reason"} <= set(scored.columns)
     assert scored["p_generic"].between(0, 1).all()
     assert set(scored["verdict"]) <= {"spam", "coordinated generic", "generic", "genuine"}
+    spam = scored["pred_label"] == "spam"
+    assert 0 < spam.sum() < len(scored)
+    # pipeline.verdict: the classifier's flag wins; otherwise generic text (p_generic >= 0.5,
+    # the default generic_threshold) is generic or coordinated, and the rest is genuine.
+    generic = scored["p_generic"] >= 0.5
+    verdicts, reasons = scored["verdict"], scored["verdict_reason"]
+    assert (verdicts[spam] == "spam").all() and not (verdicts[~spam] == "spam").any()
+    assert reasons[spam].str.startswith("spam classifier: p_spam ").all()
+    assert verdicts[~spam & generic].isin(["generic", "coordinated generic"]).all()
+    assert (verdicts[~spam & ~generic] == "genuine").all()
+    assert (reasons[~spam & ~generic] == "").all()

@@ -92,7 +92,9 @@ def test_instagram_graph_comments():
 
 def test_instagram_apify_scraper_json():
     df, sink = read_all(FIX / "instagram_apify.json")
-    assert detect_schema(df.columns) in ("instagram_scraper", "canonical")
+    # Apify's raw record (postUrl, ownerUsername, text), not the already-renamed frame.
+    record = json.loads((FIX / "instagram_apify.json").read_text(encoding="utf-8"))[0]
+    assert detect_schema(record) == "instagram_scraper"
     assert sink.count == 0 and len(df) == 3
     assert df["post_id"].tolist() == ["C3xFakeAbc1", "C3xFakeAbc1", "C4yFakeReel2"]
     assert df["author"].tolist() == ["home_cook_fake", "viral_boost_fake", "giggles_fake"]
@@ -523,7 +525,7 @@ def test_reject_sink_streams_to_its_path(tmp_path):
         list(read_chunks(FIX / "labels.csv", rejects=sink))
     assert sink.count == 2 and len(sink.rejects) == 1
     assert len(target.read_text().splitlines()) == 2
-    with pytest.raises(RuntimeError), RejectSink(tmp_path / "no.jsonl") as sink:
+    with pytest.raises(RuntimeError, match="run failed"), RejectSink(tmp_path / "no.jsonl") as sink:
         list(read_chunks(FIX / "labels.csv", rejects=sink))
         raise RuntimeError("run failed")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["rej.jsonl"]

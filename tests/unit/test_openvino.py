@@ -42,10 +42,15 @@ def test_same_interface_and_every_head(model_dir, torch_model):
     np.testing.assert_allclose(
         scores["p_spam"], torch_model.score_clean(TEXTS)["p_spam"], atol=0.02
     )
-    assert ov.predict(["free money [url]"]).tolist()[0] in ("spam", "genuine")
     assert ov.predict_proba(TEXTS).shape == (len(TEXTS), 2)
     assert ov.score_clean([])["p_spam"].shape == (0,)
     assert ov.threshold == torch_model.threshold
+    # At the median p_spam both labels occur, so a swapped label or a fixed 0.5 would fail.
+    p_spam = ov.predict_proba(TEXTS)[:, 1]
+    ov.manifest = {**ov.manifest, "threshold": float(np.median(p_spam))}
+    labels = ov.predict(TEXTS).tolist()
+    assert labels == np.where(p_spam >= np.median(p_spam), "spam", "genuine").tolist()
+    assert {"spam", "genuine"} <= set(labels)
 
 
 def test_streams_keep_the_input_order(model_dir):

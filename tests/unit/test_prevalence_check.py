@@ -130,3 +130,26 @@ def test_quantifiers_by_hand():
     # pi = 0.8125 (x = 0.8, pi = 1, repels), above the mean p_spam of 0.7.
     emq = quantifiers(np.array([0.9, 0.9, 0.9, 0.1]), others)["emq"]
     assert emq == pytest.approx(0.8125, abs=1e-3)
+
+
+def imperfect_fold(n_spam: int, n_genuine: int, missed: int, false_alarms: int, owner: str):
+    """A fold whose classifier misses `missed` spam and flags `false_alarms` genuine comments."""
+    y = np.array([1] * n_spam + [0] * n_genuine)
+    flagged = np.concatenate([np.arange(n_spam) >= missed, np.arange(n_genuine) < false_alarms])
+    fold = perfect_fold([f"{owner}{i}" for i in range(len(y))], y.astype(bool), [owner] * len(y))
+    return {**fold, "p": np.where(flagged, 0.8, 0.2).tolist()}
+
+
+def test_owner_table_undoes_known_error_rates(tmp_path):
+    # Rates from the other fold: Se = 90/100, Sp = 90/100. Owner a: 60 spam (6 missed) and
+    # 140 genuine (14 flagged), so 68 of 200 counted (0.34) and Rogan-Gladen gives
+    # (0.34 + 0.9 - 1) / (0.9 + 0.9 - 1) = 0.30, the truth.
+    owner, rates = imperfect_fold(60, 140, 6, 14, "a"), imperfect_fold(100, 100, 10, 10, "d")
+    for name, fold in (("fold1", owner), ("fold2", rates)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(fold))
+    rows = pd.DataFrame({"post_owner": ["a"] * 200, "dedup_key": owner["keys"],
+                         "label": np.where(owner["y"], "spam", "genuine")})  # fmt: skip
+    row = owner_table(rows, load_folds(tmp_path)).iloc[0]
+    assert row["counted_share"] == pytest.approx(0.34)
+    assert row["corrected"] == pytest.approx(0.30) and row["truth"] == pytest.approx(0.30)
+    assert row["covered"]

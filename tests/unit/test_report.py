@@ -182,9 +182,13 @@ def test_flagged_csv_lists_every_flagged_comment_with_reasons(report):
 
 
 def test_audit_section_shows_verdicts_warnings_and_evidence(report):
-    _, paths, page = report
+    frame, paths, page = report
     audit = json.loads(paths.summary.read_text())["audit"]
     alice = next(c for c in audit["creators"] if c["handle"] == "alice")
+    # The report carries the audit's own verdict for her, not one of its own making.
+    expected = next(c for c in audit_for(frame).creators if c.handle == "alice")
+    assert (alice["verdict"], alice["level"]) == (expected.verdict, expected.level)
+    assert alice["share"] == pytest.approx(expected.share)
     assert alice["verdict"] in {b["name"] for b in audit["bands"]}
     assert alice["evidence"]["examples"] and alice["evidence"]["has_times"]
     assert any("gone<i>" in w for w in audit["warnings"])
@@ -209,7 +213,10 @@ def test_optional_columns_may_be_absent(tmp_path):
 def test_minimal_and_empty_frames_render(tmp_path):
     minimal = pd.DataFrame({"post_id": ["p", "p", "q"], "text": ["a", "b", "buy now"],
                             "pred_label": ["genuine", "genuine", "spam"]})  # fmt: skip
-    build_report(minimal, tmp_path / "m", title="m")
+    paths = build_report(minimal, tmp_path / "m", title="m")
+    overall = json.loads(paths.summary.read_text())["overall"]
+    assert (overall["n"], overall["n_flagged"]) == (3, 1)
+    assert "buy now" in paths.html.read_text()
     empty = build_report(scored_frame().iloc[:0], tmp_path / "e", manifest=MANIFEST)
     assert json.loads(empty.summary.read_text())["overall"]["n"] == 0
     assert "No comment was flagged." in empty.html.read_text()
@@ -231,7 +238,7 @@ def test_a_failed_write_leaves_the_old_file(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", boom)
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match="disk full"):
         render_mod.write_text(target, "new")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["report.html"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -214,19 +215,32 @@ def test_kill_9_then_resume_gives_identical_output(tmp_path, tiny_model_dir):
     src = export(tmp_path / "in.jsonl", 6_000)
     args = [sys.executable, "-m", "pipeline", "score", str(src), "--model", str(tiny_model_dir)]
     args += ["--chunk-size", "200", "--no-progress"]
-    subprocess.run([*args, "-o", str(tmp_path / "whole.parquet")], check=True, capture_output=True)
+    whole = subprocess.run(
+        [*args, "-o", str(tmp_path / "whole.parquet")], check=True, capture_output=True, text=True
+    )
     target = tmp_path / "killed.parquet"
     proc = subprocess.Popen([*args, "-o", str(target)], stderr=subprocess.DEVNULL)
     parts = tmp_path / "killed.parquet.parts"
     deadline = time.monotonic() + 120
     while len(list(parts.glob("part-*.parquet"))) < 3 and time.monotonic() < deadline:
         time.sleep(0.02)
+    assert proc.poll() is None, "the run ended before it could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     assert not target.exists(), "the run finished before it could be killed"
     done = subprocess.run([*args, "-o", str(target), "--resume"], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert target.read_bytes() == (tmp_path / "whole.parquet").read_bytes()
+    # Identical bytes would also come from a rerun that threw the checkpoint away: the
+    # resumed run must have sent fewer texts through the model than the whole run did.
+    assert model_texts(done.stderr) < model_texts(whole.stderr)
+
+
+def model_texts(stderr: str) -> int:
+    """The 'N distinct texts through the model' of score's closing line."""
+    found = re.search(r"\(([\d,]+) distinct texts through", stderr)
+    assert found, stderr
+    return int(found.group(1).replace(",", ""))
 
 
 def test_repeat_cache_cleans_a_recurring_text_once_and_changes_nothing(monkeypatch):

@@ -237,6 +237,25 @@ def test_invariants_on_random_frames(rows):
     assert (out["burst_size"][out["in_burst"]] >= SignalsConfig().burst_min_comments).all()
     assert not (out["in_burst"] & out["created_at"].isna()).any()
     assert (out["author_repeat"] <= out["author_repeat_posts"].fillna(0).ge(2)).all()
+    keyed = out[out["dedup_key"].notna()]
+    # Exact copies always share a cluster, and a cluster's size is its number of rows.
+    assert (keyed.groupby("dedup_key")["cluster_id"].nunique() == 1).all()
+    sizes = keyed.groupby("cluster_id")["cluster_id"].transform("size")
+    assert (keyed["cluster_size"] == sizes).all()
+    assert out["in_burst"].tolist() == brute_force_bursts(rows)
+
+
+def brute_force_bursts(rows: list[tuple]) -> list[bool]:
+    """In a burst: some window of burst_window_s seconds (inclusive) that starts at a comment
+    on the same post holds >= burst_min_comments comments, this one among them."""
+    config = SignalsConfig()
+    out = []
+    for post, *_, t in rows:
+        times = [r[3] for r in rows if r[0] == post and r[3] is not None]
+        windows = [s for s in times if t is not None and s <= t <= s + config.burst_window_s]
+        out.append(any(sum(s <= u <= s + config.burst_window_s for u in times)
+                       >= config.burst_min_comments for s in windows))  # fmt: skip
+    return out
 
 
 def _dedup_keys(texts: pd.Series) -> pd.Series:

@@ -35,6 +35,8 @@ def test_same_ids_as_the_tokenizer(tiny_model_dir):
 
 def test_same_ids_on_real_comments(real_comments):
     encoder = Encoder(load_tokenizer(DEFAULT_MODEL), 96)
+    # MiniLM's BertNormalizer lowercases: the ASCII texts go through the bare, lowercasing path.
+    assert encoder.bare is not None and encoder.lowercase is True
     assert sum(t.isascii() and t.isprintable() for t in real_comments) > 500  # the shortcut ran
     assert encoder(real_comments) == reference(load_hf_tokenizer(DEFAULT_MODEL), real_comments, 96)
 

@@ -157,7 +157,14 @@ def test_run_training_publishes_verified_model(make_config, labelled_csv, tmp_pa
     assert manifest["training"]["config"]["model"]["lora_r"] == 4
     assert manifest["metrics"]["validation"]["n"] == manifest["training"]["n_validation"]
     assert json.loads((out / "train_log.json").read_text())["history"]
-    assert list(model.predict(["check out my channel"])) in (["spam"], ["genuine"])
+    assert model.threshold == manifest["threshold"]
+    # At the median p_spam both labels occur, so a swapped label or a fixed 0.5 would fail.
+    texts = ["check out my channel", "love this song", "free bitcoin in my bio", "wow"]
+    p_spam = model.predict_proba(texts)[:, 1]
+    model.manifest = {**model.manifest, "threshold": float(np.median(p_spam))}
+    labels = list(model.predict(texts))
+    assert labels == np.where(p_spam >= np.median(p_spam), "spam", "genuine").tolist()
+    assert {"spam", "genuine"} <= set(labels)
     with pytest.raises(ValueError, match="already exists"):
         run_training(cfg, [labelled_csv], out)
 

@@ -64,7 +64,7 @@ def failing(frames):
 
 @pytest.mark.parametrize("name", ["o.parquet", "o.csv", "o.jsonl.gz"])
 def test_failure_midway_leaves_no_file(tmp_path, name):
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="scorer crashed"):
         write_table(failing([sample()]), tmp_path / name)
     assert list(tmp_path.iterdir()) == []
 
@@ -72,7 +72,7 @@ def test_failure_midway_leaves_no_file(tmp_path, name):
 def test_failure_midway_keeps_the_old_file(tmp_path):
     target = tmp_path / "o.csv"
     target.write_text("old\n")
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="scorer crashed"):
         write_table(failing([sample()]), target)
     assert target.read_text() == "old\n" and list(tmp_path.iterdir()) == [target]
 
