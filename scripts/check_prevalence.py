@@ -23,20 +23,17 @@ import pandas as pd
 
 from pipeline.io import read_chunks
 from pipeline.score import clean_frame
-from training.config import load_train_config
+from training import protocols
 from training.prevalence import alternatives, load_folds, owner_table, shipped_table, verdict
-from training.protocols import MODELS, config_key
 
 REPO = Path(__file__).resolve().parents[1]
 DATA = REPO.parent / "shared" / "datasets" / "scamspot-instagram" / "comments.jsonl"
 
 
 def recipe_cache(seed: int | None) -> Path:
-    """The fold cache of the shipped LoRA recipe (configs/train.toml), at `seed` if given:
-    the protocol folds, and so this check, change with the training seed."""
-    overrides = [*MODELS["lora"], *([f"train.seed={seed}"] if seed is not None else [])]
-    cfg = load_train_config(REPO / "configs" / "train.toml", overrides)
-    cache = REPO / "runs" / "protocols" / config_key(cfg) / "scamspot_grouped" / "lora"
+    """The fold cache of the shipped LoRA recipe (configs/train.toml), at `seed` if given."""
+    runs, config = REPO / "runs" / "protocols", REPO / "configs" / "train.toml"
+    cache = protocols.recipe_cache(runs, config, "scamspot_grouped", "lora", seed)
     if not cache.is_dir():
         raise SystemExit(f"no protocol results in {cache}; run scripts/evaluate_protocols.py")
     return cache

@@ -22,7 +22,7 @@ import numpy as np
 
 from training.config import load_train_config
 from training.operating_point import IN_DOMAIN, rethreshold
-from training.protocols import MODELS, config_key
+from training.protocols import MODELS, cache_dir
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_PRECISION = load_train_config(REPO / "configs" / "train.toml").calibration.target_precision
@@ -33,7 +33,7 @@ def seed_folds(runs: Path, seed: int, model: str) -> dict[str, dict[str, list]]:
     cfg = load_train_config(REPO / "configs" / "train.toml", [f"train.seed={seed}", *MODELS[model]])
     out = {}
     for protocol in IN_DOMAIN:
-        paths = sorted((runs / config_key(cfg) / protocol / model).glob("*.json"))
+        paths = sorted(cache_dir(runs, cfg, protocol, model).glob("*.json"))
         if paths:
             out[protocol] = {model: [json.loads(f.read_text()) for f in paths]}
     return out

@@ -12,18 +12,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from training.config import load_train_config
 from training.errors import error_counts, fold_errors
 from training.prevalence import load_folds
-from training.protocols import MODELS, config_key
+from training.protocols import MODELS, recipe_cache
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def cache_dir(protocol: str, model: str, seed: int | None) -> Path:
-    overrides = [*MODELS[model], *([f"train.seed={seed}"] if seed is not None else [])]
-    cfg = load_train_config(REPO / "configs" / "train.toml", overrides)
-    return REPO / "runs" / "protocols" / config_key(cfg) / protocol / model
 
 
 def main() -> None:
@@ -34,7 +27,8 @@ def main() -> None:
     parser.add_argument("--threshold", type=float, default=0.5)
     parser.add_argument("--top", type=int, default=30)
     args = parser.parse_args()
-    folds = load_folds(cache_dir(args.protocol, args.model, args.seed))
+    runs, config = REPO / "runs" / "protocols", REPO / "configs" / "train.toml"
+    folds = load_folds(recipe_cache(runs, config, args.protocol, args.model, args.seed))
     print(error_counts(folds, args.threshold).to_markdown())
     errors = fold_errors(folds, args.threshold)
     for kind, part in errors.groupby("kind", sort=False):

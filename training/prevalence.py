@@ -21,6 +21,7 @@ from pipeline.aggregate import group_stats
 from pipeline.shares import ErrorRates, corrected_arrays, wilson_interval
 from training.calibrate import between_group_sd, error_rates
 from training.fit import PREVALENCE_THRESHOLD
+from training.protocols_report import MODEL_NAMES
 
 
 def load_folds(cache_dir: Path) -> list[dict]:
@@ -69,6 +70,20 @@ def pooled_spread(folds: list[dict], threshold: float = PREVALENCE_THRESHOLD) ->
     """Between-group spread of those rates (per video / post owner, training.calibrate)."""
     p, y, groups = (np.concatenate([np.asarray(f[k]) for f in folds]) for k in ("p", "y", "groups"))
     return between_group_sd(p.astype(float), y.astype(int), groups, threshold)
+
+
+def prevalence_fields(results: dict[str, dict[str, list]], model: str = "lora") -> dict:
+    """The manifest's "prevalence" entry: error rates for the report's correction from the
+    out-of-fold predictions of `model`'s recipe on unseen videos and post owners, at
+    p_spam >= PREVALENCE_THRESHOLD, with their between-group spread."""
+    folds = [f for p in ("uci_lovo", "scamspot_grouped") for f in results[p][model]]
+    return {
+        "threshold": PREVALENCE_THRESHOLD,
+        "error_rates": pooled_rates(folds),
+        "between_groups": pooled_spread(folds),
+        "source": "out-of-fold predictions of the uci_lovo and scamspot_grouped protocols"
+        f" ({MODEL_NAMES.get(model, model)} recipe, docs/evaluation.md)",
+    }
 
 
 def fold_rates(folds: list[dict], held_out: dict) -> ErrorRates:

@@ -25,8 +25,8 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from pipeline.config import to_dict
 from pipeline.network import HEAD
-from training.config import DistillSection, TrainConfig
-from training.data import exclude_keys, split_grouped
+from training.config import DistillSection, TrainConfig, load_train_config
+from training.data import exclude_keys, load_examples, split_grouped
 from training.evaluate import evaluate_frame
 
 PROTOCOLS = ("uci_lovo", "scamspot_grouped", "youtube_to_instagram", "instagram_to_youtube")
@@ -42,6 +42,44 @@ MODELS = {
     "student": ["model.layers=[0, 2, 4]", *_SPAM_ONLY],
 }
 log = logging.getLogger(__name__)
+
+
+def load_datasets(root: Path) -> dict[str, pd.DataFrame]:
+    """The two labelled datasets under `root` (../shared/datasets) as deduplicated examples."""
+    paths = {
+        "youtube": sorted((root / "youtube-spam-collection").glob("Youtube0*.csv")),
+        "instagram": [root / "scamspot-instagram" / "comments.jsonl"],
+    }
+    return {name: load_examples(files)[0] for name, files in paths.items()}
+
+
+def run_protocols(
+    data: dict[str, pd.DataFrame],
+    config: Path,
+    overrides: list[str],
+    protocols: list[str],
+    models: list[str],
+    runs: Path,
+    cached_only: bool = False,
+) -> dict[str, dict[str, list[dict]]]:
+    """{protocol: {model: fold results}}, each fold read from its cache under `runs` or
+    trained and cached; with `cached_only` nothing is trained and a model is left out
+    unless all of its folds are cached."""
+    results: dict[str, dict[str, list[dict]]] = {}
+    for protocol in protocols:
+        for model in models:
+            cfg = load_train_config(config, [*overrides, *MODELS[model]])
+            cache = cache_dir(runs, cfg, protocol, model)
+            todo = [
+                (cache / f"{name}.json", tr, te)
+                for name, tr, te in folds(protocol, data, cfg.train.seed)
+            ]
+            if cached_only and not all(path.is_file() for path, _, _ in todo):
+                continue
+            results.setdefault(protocol, {})[model] = [
+                cached_fold(path, model, cfg, tr, te) for path, tr, te in todo
+            ]
+    return results
 
 
 def folds(protocol: str, data: dict[str, pd.DataFrame], seed: int) -> Iterator[tuple]:
@@ -134,6 +172,20 @@ def config_key(cfg: TrainConfig) -> str:
         settings.pop("distill", None)
     blob = json.dumps([settings, CLEANING_VERSION, HEAD], sort_keys=True, default=str)
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
+
+
+def cache_dir(runs: Path, cfg: TrainConfig, protocol: str, model: str) -> Path:
+    """Where the fold results of `model` trained with `cfg` on `protocol` are kept."""
+    return runs / config_key(cfg) / protocol / model
+
+
+def recipe_cache(
+    runs: Path, config: Path, protocol: str, model: str, seed: int | None = None
+) -> Path:
+    """The cache of `model`'s recipe over `config`, at training `seed` if given (the folds,
+    and so every number read from them, change with the seed)."""
+    overrides = [*MODELS[model], *([f"train.seed={seed}"] if seed is not None else [])]
+    return cache_dir(runs, load_train_config(config, overrides), protocol, model)
 
 
 def cached_fold(path: Path, model: str, cfg: TrainConfig, train, test) -> dict:
