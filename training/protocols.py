@@ -104,41 +104,51 @@ def run_fold(model: str, cfg: TrainConfig, train: pd.DataFrame, test: pd.DataFra
     """Train `model` on `train` (inner grouped validation split), score `test`."""
     started = time.perf_counter()
     inner_train, val = split_grouped(train, cfg.data.val_fraction, cfg.train.seed)
-    if model == "tfidf":
-        from training.baseline import Baseline
-
-        scorer = Baseline(seed=cfg.train.seed).fit(
-            inner_train, val, cfg.calibration.target_precision
-        )
-        history = []
-    else:
-        from training.fit import fit
-
-        if cfg.distill.weight > 0:
-            inner_train = _taught(cfg, inner_train, val)
-        fitted = fit(cfg, inner_train, val)
-        scorer, history = fitted.classifier(), fitted.history
+    if model != "tfidf" and cfg.distill.weight > 0:
+        inner_train = _taught(cfg, inner_train, val)
+    scorer, history = _trained(model, cfg, inner_train, val)
     result = evaluate_frame(scorer, test)
-    p = scorer.predict_proba(list(test["raw_text"]))[:, 1]
     result.update(
         seconds=round(time.perf_counter() - started, 1),
         n_train=len(inner_train),
         n_val=len(val),
         history=history,
-        p=[round(float(x), 5) for x in p],
-        y=test["y"].astype(int).tolist(),
-        # Per-row keys and groups, and the rates measured on the inner validation split, let
-        # scripts/check_prevalence.py test the report's prevalence correction out of fold.
-        keys=test["dedup_key"].tolist(),
-        groups=test["group"].tolist(),
-        error_rates=getattr(scorer, "manifest", {}).get("error_rates"),
-        prevalence=getattr(scorer, "manifest", {}).get("prevalence"),
-        # The uncalibrated spam margins (logit of p times the validation-fitted temperature),
-        # so the temperature can be refitted out of fold (training.operating_point).
-        temperature=(t := _temperature(scorer)),
-        margin=[round(float(x), 4) for x in t * logit(np.clip(p, 1e-12, 1 - 1e-12))],
+        **_predictions(scorer, test),
     )
     return result
+
+
+def _trained(model: str, cfg: TrainConfig, train: pd.DataFrame, val: pd.DataFrame) -> tuple:
+    """(a scorer with predict_proba, its training history per epoch)."""
+    if model == "tfidf":
+        from training.baseline import Baseline
+
+        baseline = Baseline(seed=cfg.train.seed)
+        return baseline.fit(train, val, cfg.calibration.target_precision), []
+    from training.fit import fit
+
+    fitted = fit(cfg, train, val)
+    return fitted.classifier(), fitted.history
+
+
+def _predictions(scorer, test: pd.DataFrame) -> dict:
+    """Per-row keys and groups with p_spam, and the rates measured on the inner validation
+    split: scripts/check_prevalence.py tests the report's prevalence correction with them out
+    of fold. The uncalibrated spam margins (logit of p times the validation-fitted
+    temperature) let the temperature be refitted out of fold (training.operating_point)."""
+    p = scorer.predict_proba(list(test["raw_text"]))[:, 1]
+    manifest = getattr(scorer, "manifest", {})
+    t = _temperature(scorer)
+    return {
+        "p": [round(float(x), 5) for x in p],
+        "y": test["y"].astype(int).tolist(),
+        "keys": test["dedup_key"].tolist(),
+        "groups": test["group"].tolist(),
+        "error_rates": manifest.get("error_rates"),
+        "prevalence": manifest.get("prevalence"),
+        "temperature": t,
+        "margin": [round(float(x), 4) for x in t * logit(np.clip(p, 1e-12, 1 - 1e-12))],
+    }
 
 
 def _temperature(scorer) -> float:
