@@ -26,6 +26,8 @@ from pipeline.cli.scoring import score
 from pipeline.config import ConfigError
 from pipeline.locking import exclusive
 
+DEFAULT_AUDIT = Path("configs/audit.toml")  # relative: the repository's, when run from it
+
 ByOpt = Annotated[
     list[str] | None,
     typer.Option("--by", help="Group by post, owner and/or author (repeat the option)."),
@@ -77,9 +79,13 @@ def audit(
     input: Annotated[Path, typer.Argument(help="Export with the campaign posts and others.")],
     campaign: Annotated[Path, typer.Option(help="Campaign file (TOML): creators and their posts.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Audit directory.")],
-    config: Annotated[Path, typer.Option(help="Verdict bands (TOML).")] = Path(
-        "configs/audit.toml"
-    ),
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            help="Verdict bands (TOML; default: configs/audit.toml if present, else"
+            " the built-in bands, which are the same)."
+        ),
+    ] = None,
     model: ModelOpt = DEFAULT_MODEL,
     map: MapOpt = None,
     resume: Annotated[bool, typer.Option(help="Continue a killed scoring run.")] = False,
@@ -102,7 +108,10 @@ def audit(
     from pipeline.report.summary import error_rates
 
     plan = load_campaign(campaign)
-    settings = load_audit_config(config if config.exists() else None, split_overrides(ctx.args))
+    # A file named on the command line must exist; only the default may be absent (when run
+    # outside the repository), and then the built-in bands apply.
+    config = config or (DEFAULT_AUDIT if DEFAULT_AUDIT.is_file() else None)
+    settings = load_audit_config(config, split_overrides(ctx.args))
     scored_path = output / "scored.parquet"
     output.mkdir(parents=True, exist_ok=True)
     ctx.with_resource(exclusive(output))  # held until the audit ends, scoring and report

@@ -157,6 +157,15 @@ def test_audit_of_an_export_with_no_usable_rows_is_exit_2(tiny_model_dir, tmp_pa
     assert len((tmp_path / "a" / "rejects.jsonl").read_text().splitlines()) == 2
 
 
+def test_audit_refuses_a_verdict_config_that_is_not_there(tiny_model_dir, tmp_path):
+    # A mistyped --config used to be ignored in silence, giving the built-in bands instead.
+    missing = tmp_path / "my-bands.toml"
+    result = invoke("audit", EXAMPLE, "--campaign", CAMPAIGN, "-o", tmp_path / "a", "--model",
+                    tiny_model_dir, "--config", missing, "--no-progress")  # fmt: skip
+    assert result.exit_code == 2 and "my-bands.toml" in result.output
+    assert not (tmp_path / "a" / "scored.parquet").exists()  # refused before scoring
+
+
 def test_a_campaign_file_that_is_not_utf8_names_the_file(tiny_model_dir, tmp_path):
     campaign = tmp_path / "campaign.toml"
     campaign.write_bytes('[campaign]\nname = "café"\n'.encode("latin-1"))
