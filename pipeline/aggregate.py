@@ -8,6 +8,7 @@ docs/statistics.md has the formulas and sources.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -70,7 +71,9 @@ def group_stats(
     out = pd.DataFrame({"n": groups["flag"].count(), "n_flagged": groups["flag"].sum()})
     out["flagged_share"] = out["n_flagged"] / out["n"].where(out["n"] > 0)
     out["wilson_lo"], out["wilson_hi"] = wilson_arrays(out["n_flagged"], out["n"], z)
-    corrected, note = _corrected(groups["count"].sum(), out["n"], rates, z)
+    # k and n of the correction over the same rows: those its counting rule could be read on.
+    k, n = groups["count"].sum(), groups["count"].count()
+    corrected, note = _corrected(k, n, rates, z, has_p="p_spam" in df.columns)
     out = out.assign(**corrected)
     out["copy_paste_share"] = groups["copy"].mean()
     out["n_clusters"] = groups["cluster"].nunique()
@@ -97,7 +100,7 @@ def top_clusters(df: pd.DataFrame, k: int = 10, flag_col: str = "pred_label") ->
     out = out.sort_values(["size", "cluster_id"], ascending=[False, True]).head(k)
     text = next((c for c in ("clean_text", "text", "dedup_key") if c in df), None)
     examples = rows[rows["_cluster"].isin(out["cluster_id"])].groupby("_cluster")[text]
-    out["example"] = out["cluster_id"].map(examples.agg(_most_common)).astype("string")
+    out["example"] = out["cluster_id"].map(examples.agg(most_common)).astype("string")
     return out.reset_index(drop=True)
 
 
@@ -151,17 +154,24 @@ def _copy_paste(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
 
 def _counted(df: pd.DataFrame, flags: pd.Series, rates: ErrorRates | None) -> pd.Series:
     """What the correction counts: p_spam at or above the rates' counting threshold, or the
-    flags themselves when the rates belong to the decision threshold."""
-    if rates is None or rates.threshold is None or "p_spam" not in df.columns:
+    flags themselves when the rates belong to the decision threshold. Without p_spam the
+    rates' rule cannot be applied, and the flags would be corrected with another rule's
+    error rates: nothing is counted (the corrected share is NaN, and _corrected says why)."""
+    if rates is None or rates.threshold is None:
         return flags
+    if "p_spam" not in df.columns:
+        return pd.Series(np.nan, index=df.index)
     p = pd.to_numeric(df["p_spam"], errors="coerce")
     return (p >= rates.threshold).astype(float).where(p.notna())
 
 
-def _corrected(k: pd.Series, n: pd.Series, rates: ErrorRates | None, z: float):
+def _corrected(k: pd.Series, n: pd.Series, rates: ErrorRates | None, z: float, has_p: bool):
     names = ("corrected_share", "corrected_lo", "corrected_hi")
     if rates is None:
         return dict.fromkeys(names, np.nan), NO_RATES
+    if rates.threshold is not None and not has_p:  # the rates' counting rule needs p_spam
+        note = f"error rates measured at p_spam >= {rates.threshold:g}; no p_spam to count"
+        return dict.fromkeys(names, np.nan), note
     *values, note = corrected_arrays(k, n, rates, z)
     return dict(zip(names, values, strict=True)), note
 
@@ -189,6 +199,10 @@ def _nunique(groups, rows: pd.DataFrame, col: str) -> pd.Series:
     return groups[col].nunique()
 
 
-def _most_common(texts: pd.Series) -> str:
-    counts = texts.dropna().value_counts()
-    return counts.index[0] if len(counts) else ""
+def most_common(values: pd.Series, empty: Any = "") -> Any:
+    """The most frequent value; ties go to the smallest, so the answer does not depend on
+    the order of the rows (value_counts alone keeps the first one met)."""
+    counts = values.dropna().value_counts()
+    if counts.empty:
+        return empty
+    return min(counts.index[counts.to_numpy() == counts.iloc[0]])

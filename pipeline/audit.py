@@ -182,9 +182,13 @@ def diff_interval(k1: int, n1: int, k2: int, n2: int, z: float = 1.96) -> tuple[
 def _verdict(scored, creator, post_ids, every, config, rates) -> CreatorVerdict:
     rows = scored[scored["post_id"].isin(post_ids)]
     baseline, notes = _baseline(scored, creator.handle, every)
-    pooled = _compare(ALL_POSTS, rows, baseline, config, rates)
+    # The pooled share is what a verdict rests on: shown from min_comments on even when that
+    # is below min_post_comments (else a verdict allowed by min_comments had no share).
+    pooled_min = min(config.min_comments, config.min_post_comments)
+    pooled = _compare(ALL_POSTS, rows, baseline, config, rates, pooled_min)
     posts = tuple(
-        _compare(p, rows[rows["post_id"] == p], baseline, config, rates) for p in post_ids
+        _compare(p, rows[rows["post_id"] == p], baseline, config, rates, config.min_post_comments)
+        for p in post_ids
     )
     measure, share, lo, hi, why = _measure(pooled, rates)
     if share is None or pooled.n < config.min_comments:
@@ -224,15 +228,17 @@ def _baseline(scored: pd.DataFrame, handle: str, every: set[str]):
         note = "the export has no post owner column, so there is no baseline of other posts"
         return scored.iloc[:0], (note,)
     own = scored["post_owner"].map(normalise_handle, na_action="ignore") == normalise_handle(handle)
-    rows = scored[own.fillna(False).to_numpy() & ~scored["post_id"].isin(every).to_numpy()]
+    # A comment that lost its post id may be from a campaign post: never part of the baseline.
+    other = scored["post_id"].notna() & ~scored["post_id"].isin(every)
+    rows = scored[own.fillna(False).to_numpy() & other.to_numpy()]
     if rows.empty:
         return rows, (f"the export holds no other posts by {handle}, so there is no baseline",)
     return rows, ()
 
 
-def _compare(post: str, rows, baseline, config: AuditConfig, rates) -> Comparison:
+def _compare(post: str, rows, baseline, config: AuditConfig, rates, min_n: int) -> Comparison:
     own, base = _counts(rows, rates, config.z), _counts(baseline, None, config.z)
-    small = own["n"] < config.min_post_comments
+    small = own["n"] < min_n
     diff = (None, None, None)
     note = NOT_ENOUGH if small else ""
     if not small and base["n"] >= config.min_post_comments:

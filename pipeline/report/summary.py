@@ -217,8 +217,7 @@ def _clip(text: Any, chars: int) -> str:
 
 
 def _mode(values: pd.Series) -> Any:
-    counts = values.dropna().value_counts()
-    return counts.index[0] if len(counts) else pd.NA
+    return aggregate.most_common(values, empty=pd.NA)
 
 
 def _mean_flag(scored: pd.DataFrame, column: str) -> float | None:

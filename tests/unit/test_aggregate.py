@@ -237,6 +237,34 @@ def test_correction_counts_at_the_threshold_its_rates_were_measured_at():
     assert decision.loc[0, "corrected_share"] == pytest.approx(0.25)
 
 
+def test_correction_counts_and_divides_over_the_same_rows():
+    # 10 unscored rows (no p_spam, labelled by the fallback) must not enter n: over the 30
+    # scored rows, Rogan-Gladen gives (10/30 + 0.95 - 1) / (0.9 + 0.95 - 1) = 1/3.
+    p = [0.99] * 10 + [np.nan] * 10 + [0.01] * 20
+    df = pd.DataFrame({"post_id": ["a"] * 40, "p_spam": p,
+                       "pred_label": ["spam"] * 20 + ["genuine"] * 20})  # fmt: skip
+    rates = ErrorRates(0.9, 0.95, 100, 200, 0.5)
+    row = group_stats(df, "post", rates=rates, min_n=1).iloc[0]
+    assert row["n"] == 40  # the flagged share still counts every labelled row
+    assert row["corrected_share"] == pytest.approx(1 / 3)
+    assert row["corrected_lo"] <= row["corrected_share"] <= row["corrected_hi"]
+
+
+def test_rates_measured_at_a_p_spam_threshold_need_p_spam():
+    df = pd.DataFrame({"post_id": ["a"] * 40, "pred_label": ["spam"] * 10 + ["genuine"] * 30})
+    row = group_stats(df, "post", rates=ErrorRates(0.94, 0.94, 100, 100, 0.5), min_n=1).iloc[0]
+    assert np.isnan(row["corrected_share"]) and "no p_spam to count" in row["note"]
+    assert row["flagged_share"] == 0.25
+
+
+def test_most_common_breaks_ties_by_value_not_row_order():
+    from pipeline.aggregate import most_common
+
+    values = pd.Series(["bob", "alice", "bob", "alice", None])
+    assert most_common(values) == most_common(values[::-1]) == "alice"
+    assert most_common(pd.Series([None], dtype="string"), empty="-") == "-"
+
+
 def test_rates_from_manifest_prefer_the_prevalence_entry():
     rates = {"sensitivity": 0.9, "specificity": 0.95, "n_pos": 50, "n_neg": 60}
     manifest = {"error_rates": {**rates, "sensitivity": 0.6}, "threshold": 0.93,

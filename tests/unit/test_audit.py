@@ -146,6 +146,21 @@ def test_a_verdict_needs_min_comments_even_when_post_shares_are_shown():
     assert verdict.posts[0].flagged_share == pytest.approx(0.8)
 
 
+def test_min_comments_below_min_post_comments_still_gives_a_verdict():
+    frame = scored({"p1": ("alice", 15, 9)})
+    config = AuditConfig(min_comments=10)  # min_post_comments stays 20
+    (verdict,) = run_audit(frame, campaign(("alice", ["p1"])), config).creators
+    assert verdict.share == pytest.approx(0.6) and verdict.verdict == "severe"
+    assert verdict.posts[0].flagged_share is None  # one post of 15 is still too small
+
+
+def test_comments_without_a_post_id_stay_out_of_the_baseline():
+    frame = scored({"c1": ("alice", 60, 30), "old": ("alice", 60, 3)})
+    frame.loc[frame.index[:10], "post_id"] = pd.NA  # lost their post id
+    (verdict,) = run_audit(frame, campaign(("alice", ["c1"]))).creators
+    assert verdict.campaign.baseline_n == 60
+
+
 def test_campaign_posts_are_compared_with_the_creators_other_posts():
     frame = scored(
         {"c1": ("alice", 100, 40), "c2": ("alice", 50, 5), "old1": ("Alice", 120, 6),
