@@ -64,6 +64,7 @@ def group_stats(
     is only valid for the errors that were measured.
     """
     key = _group_key(df, by)
+    rates, no_rates = _applicable(df, rates)
     frame = pd.DataFrame({"key": df[key].astype("string"), "flag": _flags(df, flag_col)})
     frame["count"] = _counted(df, frame["flag"], rates)
     frame["copy"], frame["cluster"] = _copy_paste(df)
@@ -73,7 +74,7 @@ def group_stats(
     out["wilson_lo"], out["wilson_hi"] = wilson_arrays(out["n_flagged"], out["n"], z)
     # k and n of the correction over the same rows: those its counting rule could be read on.
     k, n = groups["count"].sum(), groups["count"].count()
-    corrected, note = _corrected(k, n, rates, z, has_p="p_spam" in df.columns)
+    corrected, note = _corrected(k, n, rates, z, no_rates)
     out = out.assign(**corrected)
     out["copy_paste_share"] = groups["copy"].mean()
     out["n_clusters"] = groups["cluster"].nunique()
@@ -152,26 +153,28 @@ def _copy_paste(df: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
     return copy.astype(float), df["cluster_id"].astype("string").where(copy.fillna(False))
 
 
+def _applicable(df: pd.DataFrame, rates: ErrorRates | None) -> tuple[ErrorRates | None, str]:
+    """(the rates, or None with the reason): rates measured at a p_spam threshold cannot
+    correct a table without p_spam; applied to its decision-threshold flags, they would
+    correct one counting rule with another rule's error rates."""
+    if rates is not None and rates.threshold is not None and "p_spam" not in df.columns:
+        return None, f"error rates measured at p_spam >= {rates.threshold:g}; no p_spam to count"
+    return rates, NO_RATES
+
+
 def _counted(df: pd.DataFrame, flags: pd.Series, rates: ErrorRates | None) -> pd.Series:
     """What the correction counts: p_spam at or above the rates' counting threshold, or the
-    flags themselves when the rates belong to the decision threshold. Without p_spam the
-    rates' rule cannot be applied, and the flags would be corrected with another rule's
-    error rates: nothing is counted (the corrected share is NaN, and _corrected says why)."""
+    flags themselves when the rates belong to the decision threshold."""
     if rates is None or rates.threshold is None:
         return flags
-    if "p_spam" not in df.columns:
-        return pd.Series(np.nan, index=df.index)
     p = pd.to_numeric(df["p_spam"], errors="coerce")
     return (p >= rates.threshold).astype(float).where(p.notna())
 
 
-def _corrected(k: pd.Series, n: pd.Series, rates: ErrorRates | None, z: float, has_p: bool):
+def _corrected(k: pd.Series, n: pd.Series, rates: ErrorRates | None, z: float, why_not: str):
     names = ("corrected_share", "corrected_lo", "corrected_hi")
     if rates is None:
-        return dict.fromkeys(names, np.nan), NO_RATES
-    if rates.threshold is not None and not has_p:  # the rates' counting rule needs p_spam
-        note = f"error rates measured at p_spam >= {rates.threshold:g}; no p_spam to count"
-        return dict.fromkeys(names, np.nan), note
+        return dict.fromkeys(names, np.nan), why_not
     *values, note = corrected_arrays(k, n, rates, z)
     return dict(zip(names, values, strict=True)), note
 

@@ -61,14 +61,13 @@ def owner_table(rows: pd.DataFrame, folds: list[dict], min_labelled: int = 50) -
 def pooled_rates(folds: list[dict], threshold: float = PREVALENCE_THRESHOLD) -> dict:
     """Sensitivity and specificity at `threshold` over the test predictions of `folds`
     together: every comment scored by a model that never saw its creator or video."""
-    p = np.concatenate([np.asarray(f["p"], dtype=float) for f in folds])
-    y = np.concatenate([np.asarray(f["y"], dtype=int) for f in folds])
-    return error_rates(p, y, threshold)
+    p, y = _stacked(folds, "p", "y")
+    return error_rates(p.astype(float), y.astype(int), threshold)
 
 
 def pooled_spread(folds: list[dict], threshold: float = PREVALENCE_THRESHOLD) -> dict:
     """Between-group spread of those rates (per video / post owner, training.calibrate)."""
-    p, y, groups = (np.concatenate([np.asarray(f[k]) for f in folds]) for k in ("p", "y", "groups"))
+    p, y, groups = _stacked(folds, "p", "y", "groups")
     return between_group_sd(p.astype(float), y.astype(int), groups, threshold)
 
 
@@ -84,6 +83,11 @@ def prevalence_fields(results: dict[str, dict[str, list]], model: str = "lora") 
         "source": "out-of-fold predictions of the uci_lovo and scamspot_grouped protocols"
         f" ({MODEL_NAMES.get(model, model)} recipe, docs/evaluation.md)",
     }
+
+
+def _stacked(folds: list[dict], *keys: str) -> tuple[np.ndarray, ...]:
+    """Each of `keys` (per-row lists of the fold results) over all `folds`, end to end."""
+    return tuple(np.concatenate([np.asarray(f[k]) for f in folds]) for k in keys)
 
 
 def fold_rates(folds: list[dict], held_out: dict) -> ErrorRates:
@@ -111,7 +115,7 @@ def quantifiers(p: np.ndarray, others: list[dict]) -> dict[str, float]:
     from quapy.functional import solve_adjustment_binary
     from quapy.method.aggregative import EMQ
 
-    po, yo = (np.concatenate([np.asarray(f[k]) for f in others]) for k in ("p", "y"))
+    po, yo = _stacked(others, "p", "y")
     po, yo = po.astype(float), yo.astype(int)
     pacc = solve_adjustment_binary(p.mean(), po[yo == 1].mean(), po[yo == 0].mean())
     prior = yo.mean()
