@@ -184,13 +184,14 @@ class Tables:
         if labels is None:  # a key index per key
             labels = signals.near_duplicate_labels(keys, self.config)
         comp = np.where(rows.key >= 0, _with_missing(labels, -1)[rows.key], -1)
-        n = len(keys)
+        n, ok = len(keys), (comp >= 0) & (rows.author >= 0)
         spans = pd.DataFrame({  # per key, its component's
             "cluster_size": np.bincount(comp[comp >= 0], minlength=n)[labels],
             "cluster_posts": _distinct(comp, rows.post, n)[labels],
             "cluster_authors": _distinct(comp, rows.author, n)[labels],
+            "cluster_authored": np.bincount(comp[ok], minlength=n)[labels],
         })  # fmt: skip
-        self.size, self.posts, self.authors = (
+        self.size, self.posts, self.authors, self.authored = (
             _with_missing(spans[c].to_numpy(), 0) for c in spans.columns
         )
         self.ids = _with_missing(signals.cluster_ids(keys, labels), None)
@@ -260,6 +261,7 @@ class Tables:
             "cluster_size": np.where(known, self.size[key], 1),
             "cluster_posts": np.where(known, self.posts[key], rows.post[lo:hi] >= 0),
             "cluster_authors": np.where(known, self.authors[key], rows.author[lo:hi] >= 0),
+            "cluster_authored": np.where(known, self.authored[key], rows.author[lo:hi] >= 0),
             "copy_paste": self.copy[key] & ~rows.emoji[lo:hi],
         }
 

@@ -24,7 +24,8 @@ from pipeline.values import parse_flags
 # What add_signals reads (post_owner and the text itself are not needed) and what it adds.
 INPUT_COLUMNS = ["post_id", "author", "created_at", "dedup_key", "emoji_only"]
 SIGNAL_COLUMNS = (
-    "cluster_id", "cluster_size", "cluster_posts", "cluster_authors", "copy_paste",
+    "cluster_id", "cluster_size", "cluster_posts", "cluster_authors", "cluster_authored",
+    "copy_paste",
     "author_posts", "author_comments", "author_repeat_posts", "author_repeat",
     "in_burst", "burst_size", "burst_span_s",
 )  # fmt: skip
@@ -91,6 +92,9 @@ def cluster_columns(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -
     out["cluster_size"] = by["g"].transform("size").to_numpy()
     out["cluster_posts"] = by["post"].transform("nunique").to_numpy()
     out["cluster_authors"] = by["author"].transform("nunique").to_numpy()
+    # Comments with a known author: how often each author repeats it, without counting the
+    # anonymous ones as repeats.
+    out["cluster_authored"] = by["author"].transform("count").to_numpy()
     # Fans everywhere write the same emoji ("🔥🔥🔥"): a shared emoji-only text is no evidence.
     worded = _wordy_rows(df, config) & ~flag_column(df, "emoji_only")
     out["copy_paste"] = (~missing) & worded & spans_enough(out, config)

@@ -16,8 +16,9 @@ genuine to it. Generic text alone is no evidence either: fans write "🔥" too. 
 Short stock phrases recur among independent fans by chance: in ScamSpot's real genuine
 comments "wow 👏👏" appears under 22 posts from 25 different people. So for generic text a
 copy-paste cluster counts only when its authors repeat it (on average at least
-`copy_paste_min_per_author` comments each: one bot account, many posts) or the text is long
-enough (`copy_paste_min_words`) that independent people would not write it word for word.
+`copy_paste_min_per_author` comments each, counting only comments whose author is known: one
+bot account, many posts) or the text is long enough (`copy_paste_min_words`) that independent
+people would not write it word for word.
 """
 
 from __future__ import annotations
@@ -117,9 +118,13 @@ def _signals(frame: pd.DataFrame, config: VerdictConfig):
 def _copy_paste(frame: pd.DataFrame, config: VerdictConfig) -> np.ndarray:
     """Copy-paste clusters that are evidence for generic text: repeated by their authors, or
     too long to be a coincidence of stock phrasing."""
-    # Unknown authors (0 counted) give no evidence of repetition: NaN, never a match.
+    # Only comments with a known author can show one repeating it; 0 authors is NaN, no match.
+    # Files scored before cluster_authored existed fall back to the whole cluster.
     authors = number_column(frame, "cluster_authors").replace(0.0, np.nan)
-    per_author = number_column(frame, "cluster_size") / authors
+    authored = number_column(frame, "cluster_authored")
+    if "cluster_authored" not in frame:
+        authored = number_column(frame, "cluster_size")
+    per_author = authored / authors
     repeated = (per_author >= config.copy_paste_min_per_author).to_numpy()
     copy = signals.flag_column(frame, "copy_paste")
     unsure = np.flatnonzero(copy & ~repeated)  # only these need their words counted

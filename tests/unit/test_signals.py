@@ -242,6 +242,9 @@ def test_invariants_on_random_frames(rows):
     assert (keyed.groupby("dedup_key")["cluster_id"].nunique() == 1).all()
     sizes = keyed.groupby("cluster_id")["cluster_id"].transform("size")
     assert (keyed["cluster_size"] == sizes).all()
+    authored = keyed.groupby("cluster_id")["author"].transform("count")
+    assert (keyed["cluster_authored"] == authored).all()
+    assert (out["cluster_authors"] <= out["cluster_authored"]).all()
     assert out["in_burst"].tolist() == brute_force_bursts(rows)
 
 

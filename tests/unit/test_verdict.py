@@ -67,6 +67,19 @@ def test_a_stock_phrase_from_many_one_off_fans_is_not_copy_paste_evidence():
     assert "copy-paste: same text on 6 posts by 2 authors" in out["verdict_reason"].iloc[0]
 
 
+def test_comments_without_an_author_do_not_make_a_cluster_look_repeated():
+    # Six anonymous comments and two fans, one comment each: nobody is seen repeating it.
+    rows = [(f"p{i}", f"fan{i}" if i < 2 else None, "wow amazing", 0.0, 0.9, 600 * i)
+            for i in range(8)]  # fmt: skip
+    out = judged(rows, VerdictConfig(author_min_generic_posts=9))
+    assert out["cluster_authored"].eq(2).all() and out["cluster_size"].eq(8).all()
+    assert (out["verdict"] == GENERIC).all()
+    # One of the two fans pasting it on a third post is 3 comments by 2 authors: repeated.
+    again = judged([*rows, ("p8", "fan0", "wow amazing", 0.0, 0.9, 9000)],
+                   VerdictConfig(author_min_generic_posts=9))  # fmt: skip
+    assert (again["verdict"] == COORDINATED).all()
+
+
 @pytest.mark.parametrize("field", ["copy_paste_min_per_author", "copy_paste_min_words"])
 def test_copy_paste_settings_are_validated(field):
     with pytest.raises(ValueError, match=f"verdict.{field}"):
