@@ -102,23 +102,17 @@ def audit(
     Example: `comment-audit audit examples/instagram_export.jsonl
     --campaign examples/campaign.toml -o out/demo`
     """
-    from pipeline.audit import load_audit_config, load_campaign, run_audit
+    from pipeline.audit import load_audit_config, load_campaign
     from pipeline.config import split_overrides
-    from pipeline.report import build_report
-    from pipeline.report.summary import error_rates
 
     plan = load_campaign(campaign)
-    # A file named on the command line must exist; only the default may be absent (when run
-    # outside the repository), and then the built-in bands apply.
-    config = config or (DEFAULT_AUDIT if DEFAULT_AUDIT.is_file() else None)
-    settings = load_audit_config(config, split_overrides(ctx.args))
-    scored_path = output / "scored.parquet"
+    settings = load_audit_config(_audit_config(config), split_overrides(ctx.args))
     output.mkdir(parents=True, exist_ok=True)
     ctx.with_resource(exclusive(output))  # held until the audit ends, scoring and report
     ctx.invoke(
         score,
         input=input,
-        output=scored_path,
+        output=output / "scored.parquet",
         model=model,
         map=map,
         rejects=output / "rejects.jsonl",
@@ -128,10 +122,25 @@ def audit(
         pseudonymize=pseudonymize,
         pseudonym_key_file=pseudonym_key_file,
     )
+    _judge(input, output, model, plan, settings)
+
+
+def _audit_config(given: Path | None) -> Path | None:
+    """A file named on the command line must exist (load_audit_config checks); only the
+    default may be absent (when run outside the repository), and then the built-in bands
+    apply."""
+    return given or (DEFAULT_AUDIT if DEFAULT_AUDIT.is_file() else None)
+
+
+def _judge(input: Path, output: Path, model: Path, plan, settings) -> None:
+    """Verdicts per creator from the audit's scored rows, the report, and a line each."""
     from pipeline.artifact import read_manifest
+    from pipeline.audit import run_audit
+    from pipeline.report import build_report
+    from pipeline.report.summary import error_rates
 
     manifest = read_manifest(model)
-    scored = io.read_scored(scored_path, required=())
+    scored = io.read_scored(output / "scored.parquet", required=())
     if scored.empty:
         rejected = output / "rejects.jsonl"
         raise io.InputError(input, f"no comments to audit (rejected records, if any: {rejected})")

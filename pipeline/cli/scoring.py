@@ -109,40 +109,48 @@ def score(
     from pipeline.backends import load_classifier
     from pipeline.score import ScoreConfig, score_file
 
-    _check_engine(engine, resume)
+    _check_engine(engine, resume, pseudonymize)
     transform = pseudonymizer(pseudonymize, pseudonym_key_file)
-    if transform is not None and engine != "local":
-        raise ConfigError("--pseudonymize works with --engine local only")
     classifier = load_classifier(model, backend) if engine == "local" else None
     sink = io.RejectSink()
-    config = ScoreConfig(chunk_size=chunk_size, batch_size=batch_size)
-    mapping = io.parse_mapping(map)
+    run = dict(
+        config=ScoreConfig(chunk_size=chunk_size, batch_size=batch_size),
+        mapping=io.parse_mapping(map), rejects=sink,
+    )  # fmt: skip
     with exclusive(output), row_progress("scoring", estimate_rows(input), progress) as advance:
         if classifier is None:
-            from pipeline.engine_ray import score_ray
-
-            summary = score_ray(
-                input, output, model, backend=backend, config=config, mapping=mapping,
-                rejects=sink, address=address, on_rows=advance,
-            )  # fmt: skip
+            summary = _score_ray(input, output, model, backend, address, on_rows=advance, **run)
         else:
             summary = score_file(
-                input, output, classifier, config=config, mapping=mapping, rejects=sink,
-                resume=resume, on_rows=advance, transform=transform,
+                input, output, classifier, resume=resume, transform=transform, on_rows=advance,
+                **run,
             )  # fmt: skip
     report_rejects(sink, rejects_path(output, rejects), redact=transform is not None)
-    STDERR.print(
+    STDERR.print(_summary_line(summary, output), highlight=False)
+
+
+def _summary_line(summary, output: Path) -> str:
+    return (
         f"{summary.rows_scored:,} rows scored ({summary.texts_scored:,} distinct texts through the "
-        f"model), {summary.rows_rejected:,} rejected -> {output}",
-        highlight=False,
+        f"model), {summary.rows_rejected:,} rejected -> {output}"
     )
 
 
-def _check_engine(engine: str, resume: bool) -> None:
+def _score_ray(
+    input: Path, output: Path, model: Path, backend: str | None, address: str | None, **run
+):
+    from pipeline.engine_ray import score_ray
+
+    return score_ray(input, output, model, backend=backend, address=address, **run)
+
+
+def _check_engine(engine: str, resume: bool, pseudonymize: bool) -> None:
     if engine not in ("local", "ray"):
         raise ConfigError(f"--engine {engine}: choose local or ray")
     if engine == "ray" and resume:
         raise ConfigError("--resume works with --engine local only; rerun the Ray job instead")
+    if engine == "ray" and pseudonymize:
+        raise ConfigError("--pseudonymize works with --engine local only")
 
 
 @app.command()
