@@ -95,18 +95,36 @@ def key_digests(keys: pd.Series) -> np.ndarray:
     return pd.util.hash_pandas_object(keys, index=False).to_numpy()
 
 
+# Where the dedup key is empty the cache keys on NUL + the cleaned text; readers drop NUL, so
+# no dedup key starts with one and the two kinds of key never meet.
+_BY_TEXT = "\x00"
+
+
+def cache_digests(frame: pd.DataFrame) -> np.ndarray:
+    """key_digests of the scoring cache's keys: the dedup key, or the cleaned text where that
+    is empty. A text of only punctuation or symbols ("$$$", ":)", "★★★★★") has the dedup key
+    "", and the model must still see each such text, not score them all as the first one."""
+    keys = frame["dedup_key"].astype("string").fillna("")
+    empty = keys == ""
+    if empty.any():
+        texts = frame["clean_text"].astype("string").fillna("")
+        keys = keys.where(~empty, _BY_TEXT + texts)
+    return key_digests(keys)
+
+
 @dataclass
 class Planned:
     """A cleaned chunk and what of it the model still has to see."""
 
     frame: pd.DataFrame
-    digests: np.ndarray  # key_digests of its dedup keys, one per row
-    new: np.ndarray  # rows whose dedup key is first seen in this chunk (one per key)
+    digests: np.ndarray  # cache_digests of its rows, one per row
+    new: np.ndarray  # rows whose cache key is first seen in this chunk (one per key)
     ids: list[list[int]] | None  # their token ids, where the scorer tokenises apart
 
 
 class KeyCache:
-    """dedup key -> head scores, so a repeated comment never costs a second forward pass."""
+    """cache key (see cache_digests) -> head scores, so a repeated comment never costs a second
+    forward pass."""
 
     def __init__(self, batch_size: int | None = None) -> None:
         self.batch_size = batch_size
@@ -118,7 +136,7 @@ class KeyCache:
         """Claim the chunk's new keys and tokenise their texts. Batch scoring runs this on the
         reader's thread, a chunk ahead: tokenising there keeps the model busy meanwhile (it
         cost 23 s of 290 s idle model time on 200,000 distinct comments)."""
-        digests = key_digests(frame["dedup_key"])
+        digests = cache_digests(frame)
         new = ~pd.Series(digests).duplicated().to_numpy()
         new &= np.fromiter((d not in self.scores for d in digests.tolist()), bool, len(digests))
         self.scores.update(dict.fromkeys(digests[new].tolist()))  # claimed; `score` fills them
@@ -145,17 +163,20 @@ class KeyCache:
         self.score(self.plan(frame, scorer), scorer)
 
     def remember(self, frame: pd.DataFrame, heads: list[str]) -> None:
+        """Keep the scores of rows scored before (a resumed run's parts)."""
         self.heads = list(heads)
+        if "clean_text" not in frame:  # an empty dedup key alone cannot say which text it was
+            frame = frame[frame["dedup_key"].astype("string").fillna("") != ""]
         rows = _rows([frame[h] for h in heads])
-        for digest, row in zip(key_digests(frame["dedup_key"]).tolist(), rows, strict=True):
+        for digest, row in zip(cache_digests(frame).tolist(), rows, strict=True):
             self.scores.setdefault(digest, row)
 
     def apply(
         self, frame: pd.DataFrame, threshold: float, digests: np.ndarray | None = None
     ) -> pd.DataFrame:
-        """`frame` with its scores; `digests`: its key_digests, where known already."""
+        """`frame` with its scores; `digests`: its cache_digests, where known already."""
         out = frame.copy()
-        digests = key_digests(frame["dedup_key"]) if digests is None else digests
+        digests = cache_digests(frame) if digests is None else digests
         rows = [self.scores[d] for d in digests.tolist()]
         values = np.array(rows, dtype=float).reshape(len(frame), len(self.heads))
         for j, head in enumerate(self.heads):

@@ -26,14 +26,16 @@ from pipeline.schemas import (
     Plan,
     Record,
     Reject,
+    Shortcode,
     detect_schema,
     get_schema,
     make_plan,
     parse_mapping,
     shortcode,
 )
+from pipeline.scored_io import read_scored
 from pipeline.sources import READ_ERRORS, open_source
-from pipeline.values import label_reason, parse_labels, parse_timestamps, restore_types
+from pipeline.values import label_reason, parse_labels, parse_timestamps
 from pipeline.writers import TableWriter, write_table
 
 __all__ = [
@@ -142,15 +144,20 @@ class _Chunker:
     def __init__(self, name: str, stem: str | None, mapping: dict[str, str], schema: str | None):
         self.name, self.stem, self.mapping, self.schema = name, stem, mapping, schema
         self.plan: Plan | None = None
+        self.columns: dict[str, None] = {}  # every column seen so far, in order of appearance
         self.seen = 0  # records read so far, for messages
         self.line: int | None = None  # where the last record read starts, for messages
         self.passthrough: list[str] = []  # grows, so a column once seen stays in later chunks
         self.renamed: dict[str, str] = {}  # input column -> its passthrough name, fixed per file
 
     def plan_for(self, columns: list[str]) -> None:
-        name = self.schema or detect_schema(columns)
-        schema = get_schema(name, self.name)
-        self.plan = make_plan(schema, columns, self.mapping, self.name, self.stem)
+        """Plan for the columns seen so far. JSON records differ in their keys, so a chunk that
+        brings new ones plans again (the schema stays the one first detected): a label that
+        first turns up in record 20,001 still fills `label` rather than a passthrough column."""
+        self.columns.update(dict.fromkeys(columns))
+        self.schema = self.schema or detect_schema(self.columns)
+        schema = get_schema(self.schema, self.name)
+        self.plan = make_plan(schema, list(self.columns), self.mapping, self.name, self.stem)
 
     def chunks(self, items: Iterator[Item], size: int, sink: RejectSink) -> Iterator[pd.DataFrame]:
         batch: list[Record] = []
@@ -170,7 +177,7 @@ class _Chunker:
         # An explicit index: records without a single field ({}) would give no rows at all.
         index = pd.RangeIndex(len(batch))
         raw = _without_nul(pd.DataFrame([r.values for r in batch], index=index).astype("string"))
-        if self.plan is None:
+        if self.plan is None or not self.columns.keys() >= set(raw.columns):
             self.plan_for(list(raw.columns))
         frame, bad = self._canonical(raw, batch)
         for reject in bad:
@@ -179,7 +186,8 @@ class _Chunker:
             yield frame
 
     def _canonical(self, raw: pd.DataFrame, batch: list[Record]) -> tuple[pd.DataFrame, list]:
-        out = {name: self._field(raw, name) for name in CANONICAL}
+        texts = _unstructured(raw, batch, self.plan)
+        out = {name: self._field(texts if name == "text" else raw, name) for name in CANONICAL}
         stamps = parse_timestamps(out["created_at"])
         out["created_at"], out["created_at_raw"] = stamps, out["created_at"].where(stamps.isna())
         out["source_file"] = pd.Series(self.name, index=raw.index, dtype="string")
@@ -188,7 +196,7 @@ class _Chunker:
         no_text = out["text"].isna()
         bad_label = (out["label"] == "?").fillna(False) & ~no_text
         out["label"] = out["label"].where(~bad_label)
-        rejects = self._rejects(batch, no_text, "text", lambda i: "empty text")
+        rejects = self._rejects(batch, no_text, "text", lambda i: _no_text(batch[i], self.plan))
         rejects += self._rejects(batch, bad_label, "label", lambda i: label_reason(given[i]))
         frame = pd.DataFrame(out, columns=[*CANONICAL, *EXTRA]).join(self._extra(raw))
         return frame[~(no_text | bad_label)].reset_index(drop=True), rejects
@@ -198,10 +206,11 @@ class _Chunker:
         if name in self.plan.constants:
             return result.fillna(self.plan.constants[name])
         for spec in reversed(self.plan.sources[name]):  # the first candidate wins, so it goes last
-            kind, _, column = spec.rpartition(":")
-            values = raw.get(column, result)
-            if kind == "shortcode":
+            if isinstance(spec, Shortcode):
+                values = raw.get(spec.column, result)
                 values = values.map(shortcode, na_action="ignore").astype("string")
+            else:
+                values = raw.get(spec, result)
             result = values.where((values.str.strip() != "").fillna(False), result)
         return result
 
@@ -229,6 +238,25 @@ class _Chunker:
         ]
 
 
+def _unstructured(raw: pd.DataFrame, batch: list[Record], plan: Plan) -> pd.DataFrame:
+    """`raw` without the empty JSON arrays and objects in text columns: {"text": []} has no
+    text (it would read as "[]"); the next text candidate, if any, is used instead."""
+    columns = {c for c in plan.sources["text"] if isinstance(c, str)}
+    cells = [(i, c) for i, r in enumerate(batch) for c in r.empty_json & columns]
+    if not cells:
+        return raw
+    raw = raw.copy()
+    for i, column in cells:
+        raw.at[i, column] = pd.NA
+    return raw
+
+
+def _no_text(record: Record, plan: Plan) -> str:
+    if record.empty_json & {c for c in plan.sources["text"] if isinstance(c, str)}:
+        return "text is an empty JSON array or object ([] or {}), not a string"
+    return "empty text"
+
+
 def _without_nul(raw: pd.DataFrame) -> pd.DataFrame:
     """NUL characters removed: the byte readers drop NUL bytes, but JSON can escape them
     ("\\u0000") and Parquet can hold them, and they are never meaningful in a comment."""
@@ -240,55 +268,3 @@ def _without_nul(raw: pd.DataFrame) -> pd.DataFrame:
 
 def _raw(record: Record) -> str:
     return json.dumps(record.values, ensure_ascii=False)
-
-
-def read_scored(
-    path: str | Path, required: tuple[str, ...] = ("pred_label", "text")
-) -> pd.DataFrame:
-    """A table written by `comment-audit score`: Parquet (one file, or the directory of parts
-    the Ray engine writes), or a CSV/JSONL copy read back through the readers. Raises
-    InputError naming the file for anything else."""
-    path = Path(path)
-    if str(path) != "-" and not path.exists():
-        raise InputError(path, "no such file or directory")
-    if path.is_dir() or path.suffix == ".parquet":
-        frame = _read_parquet(path)
-    else:  # the readers give text: the scores, counts and flags get their types back
-        frame = pd.concat(list(read_chunks(path)) or [pd.DataFrame()], ignore_index=True)
-        typed = [c for c in frame.columns if c not in _RESERVED]
-        frame[typed] = frame[typed].apply(restore_types)
-    if missing := [c for c in required if c not in frame.columns]:
-        what = "no rows" if frame.empty else "column(s) " + ", ".join(missing) + " missing"
-        raise InputError(path, f"not the output of `comment-audit score` ({what}); score it first")
-    return frame
-
-
-def _read_parquet(path: Path) -> pd.DataFrame:
-    import pyarrow as pa
-    import pyarrow.dataset as ds
-
-    try:
-        if path.is_file():
-            return pd.read_parquet(path)
-        parts = [str(f) for f in _parts(path)]
-        dataset = ds.dataset(
-            parts, format="parquet", partitioning="hive", partition_base_dir=str(path)
-        )
-        return dataset.to_table().to_pandas()
-    except (pa.ArrowException, OSError) as e:
-        raise InputError(path, f"not a readable Parquet table: {e}") from e
-
-
-def _parts(directory: Path) -> list[Path]:
-    """The Parquet files of a directory of parts. Hidden files and a resumable run's
-    checkpoint parts (NAME.parquet.parts/) are not rows of the table."""
-    files = sorted(
-        f for f in directory.rglob("*.parquet") if not _skipped(f.relative_to(directory))
-    )
-    if not files:
-        raise InputError(directory, "no .parquet files in this directory")
-    return files
-
-
-def _skipped(relative: Path) -> bool:
-    return any(p.startswith((".", "_")) or p.endswith(".parts") for p in relative.parts)

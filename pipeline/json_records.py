@@ -80,7 +80,21 @@ def jsonl_records(source: Source) -> Iterator[Item]:
         except ValueError as e:
             yield Reject(source.name, number, None, _json_reason(e), line.rstrip("\r\n"))
             continue
-        yield as_record(source.name, number, value)
+        for item in page_items(value):
+            yield as_record(source.name, number, item)
+
+
+def page_items(value: object) -> list:
+    """The records of an API response page saved as one JSONL line ({"items": [...]}, as
+    JSON documents are read: see json_values), else just `value`. Only "items" and "data"
+    lists of objects count, in an object with no "text" of its own: a record that carries a
+    list of replies is a record, not a page."""
+    if isinstance(value, dict) and "text" not in value:
+        for key in ("items", "data"):
+            items = value.get(key)
+            if isinstance(items, list) and all(isinstance(i, dict) for i in items):
+                return items
+    return [value]
 
 
 def _json_reason(error: ValueError) -> str:
@@ -112,7 +126,7 @@ def as_record(name: str, number: int, value: object) -> Item:
     if value is TOO_DEEP or depth(value) > MAX_DEPTH:
         return Reject(name, number, None, f"record nested more than {MAX_DEPTH} levels deep", "")
     if isinstance(value, dict):
-        return Record(number, flatten(value))
+        return Record(number, flatten(value), frozenset(empty_json_keys(value)))
     kind = _JSON_TYPES.get(type(value).__name__, "number")
     raw = json.dumps(value, ensure_ascii=False, default=str)
     return Reject(
@@ -122,6 +136,16 @@ def as_record(name: str, number: int, value: object) -> Item:
         f"record is not a JSON object but {'an' if kind == 'array' else 'a'} {kind}",
         raw,
     )
+
+
+def empty_json_keys(record: dict, prefix: str = "") -> Iterator[str]:
+    """The flattened keys (as `flatten` names them) whose value is [] or {}, so that such a
+    text is told from a comment that reads "[]"."""
+    for key, value in record.items():
+        if isinstance(value, dict) and value:
+            yield from empty_json_keys(value, f"{prefix}{key}.")
+        elif isinstance(value, dict | list) and not value:
+            yield f"{prefix}{key}"
 
 
 def json_records(source: Source) -> Iterator[Item]:

@@ -52,20 +52,31 @@ class Reject:
 class Record:
     line: int  # physical line where the record starts (CSV/JSONL) or record index (JSON/Parquet)
     values: dict[str, str | None]
+    empty_json: frozenset[str] = frozenset()  # keys that held [] or {}
 
 
 Item = Record | Reject
 
 
 @dataclass(frozen=True)
+class Shortcode:
+    """Candidate: the Instagram shortcode in the URL in `column` (a type, not a "shortcode:"
+    prefix, so that a real column name holding ":" is never mistaken for one)."""
+
+    column: str
+
+
+Candidate = str | Shortcode
+
+
+@dataclass(frozen=True)
 class Schema:
     name: str
     detect: tuple[tuple[str, ...], ...]  # every group must have at least one column present
-    fields: Mapping[str, tuple[str, ...]]  # canonical -> candidate columns, best first
+    fields: Mapping[str, tuple[Candidate, ...]]  # canonical -> candidate columns, best first
     post_id_from_stem: bool = False  # one file per video, so the file name is the post
 
 
-# A candidate written "shortcode:COL" means: the Instagram shortcode inside the URL in COL.
 SCHEMAS: tuple[Schema, ...] = (
     Schema(
         "youtube_api",
@@ -123,7 +134,7 @@ SCHEMAS: tuple[Schema, ...] = (
         fields={
             "comment_id": ("id", "comment_id", "commentId", "pk"),
             "post_id": (
-                *(f"shortcode:{c}" for c in ("postUrl", "post_url", "inputUrl")),
+                *(Shortcode(c) for c in ("postUrl", "post_url", "inputUrl")),
                 *("shortCode", "shortcode", "post_shortcode", "postId", "post_id"),
             ),
             "post_owner": ("postOwner", "post_owner", "postOwnerUsername", "owner"),
@@ -158,8 +169,7 @@ SCHEMAS: tuple[Schema, ...] = (
         },
     ),
 )
-SCHEMA_NAMES = tuple(s.name for s in SCHEMAS) + ("unknown",)
-UNKNOWN = Schema("unknown", detect=(), fields={})
+SCHEMA_NAMES, UNKNOWN = (*(s.name for s in SCHEMAS), "unknown"), Schema("unknown", (), {})
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _SHORTCODE = re.compile(r"instagram\.com/(?:[^/?#]+/)?(?:p|reel|reels|tv)/([A-Za-z0-9_-]+)")
 
@@ -232,7 +242,7 @@ def shortcode(url: str | None) -> str | None:
 class Plan:
     """Which actual input column feeds each canonical field, fixed once per file."""
 
-    sources: dict[str, list[str]]  # canonical -> actual columns (maybe "shortcode:" prefixed)
+    sources: dict[str, list[Candidate]]  # canonical -> actual columns, best first
     constants: dict[str, str] = field(default_factory=dict)
     consumed: frozenset[str] = frozenset()
 
@@ -244,12 +254,11 @@ def make_plan(
     by_lower: dict[str, str] = {}
     for column in columns:
         by_lower.setdefault(column.lower(), column)
-    sources = {f: _present(schema.fields.get(f, ()), by_lower) for f in CANONICAL}
+    sources = {f: _present(_candidates(schema, f), by_lower) for f in CANONICAL}
     for name, column in mapping.items():
         sources[name] = [_mapped(column, by_lower, file, name)]
-    constants = (
-        {"post_id": stem} if schema.post_id_from_stem and stem and "post_id" not in mapping else {}
-    )
+    from_stem = schema.post_id_from_stem and stem and not sources["post_id"]
+    constants = {"post_id": stem} if from_stem else {}
     if not sources["text"]:
         listed = ", ".join(by_lower.values()) or "(none)"
         raise InputError(
@@ -259,19 +268,24 @@ def make_plan(
             field="text",
         )
     # A URL that only yields a shortcode stays as a passthrough column: reports link to it.
-    consumed = frozenset(c for cols in sources.values() for c in cols if ":" not in c)
+    consumed = frozenset(c for cols in sources.values() for c in cols if isinstance(c, str))
     return Plan(sources, constants, consumed)
 
 
-def _present(candidates: Iterable[str], by_lower: Mapping[str, str]) -> list[str]:
-    found = []
+def _candidates(schema: Schema, name: str) -> tuple[Candidate, ...]:
+    # A column named like the field is that field, in any schema: a generic export with
+    # id/username/text looks like the Graph API, whose candidates lack post_id and created_at.
+    return (name, *schema.fields.get(name, ()))
+
+
+def _present(candidates: Iterable[Candidate], by_lower: Mapping[str, str]) -> list[Candidate]:
+    found: list[Candidate] = []
     for cand in candidates:
-        prefix, _, column = cand.rpartition(":")
-        if column.lower() in by_lower:
-            found.append(
-                f"{prefix}:{by_lower[column.lower()]}" if prefix else by_lower[column.lower()]
-            )
-    return found
+        column = cand.column if isinstance(cand, Shortcode) else cand
+        actual = by_lower.get(column.lower())
+        if actual is not None:
+            found.append(Shortcode(actual) if isinstance(cand, Shortcode) else actual)
+    return list(dict.fromkeys(found))  # a column listed twice ("comment_id", COMMENT_ID) once
 
 
 def _mapped(column: str, by_lower: Mapping[str, str], file: str, name: str) -> str:

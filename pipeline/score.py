@@ -150,7 +150,7 @@ def score_chunks(
     for path in checkpoint.parts()[:done]:
         # Every head the part holds (p_spam, p_generic, ...), so a resumed run keeps them all.
         heads = [c for c in pq.read_schema(path).names if c.startswith("p_")]
-        cache.remember(pd.read_parquet(path, columns=["dedup_key", *heads]), heads)
+        cache.remember(pd.read_parquet(path, columns=["dedup_key", "clean_text", *heads]), heads)
     # Reading, cleaning and tokenising the next chunk overlap with scoring this one (prefetch).
     planned_chunks = _planned(chunks, done, cache, scorer, near)
     for index, chunk, planned in prefetch.background(planned_chunks):

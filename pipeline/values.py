@@ -21,6 +21,10 @@ FLAG_WORDS = {"true": True, "1": True, "1.0": True, "false": False, "0": False, 
 # 9+ digits: from 1973 on, so a bare year is not one; 19 at most (nanoseconds), as a longer
 # run is no timestamp and float() makes inf of 309+ digits, which no division brings down.
 _EPOCH = re.compile(r"\d{9,19}(\.\d+)?")
+# yyyyMMdd, yyyyMMddHHmm, yyyyMMddHHmmss: as an epoch the 14-digit form lands in year 2611.
+_COMPACT = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
+# An epoch outside these years is a misread (or no timestamp at all), not a comment's date.
+_EPOCH_YEARS = range(2000, 2101)
 _FORMATS = ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d.%m.%Y %H:%M")
 
 
@@ -50,6 +54,10 @@ def normalise_timestamp(value: str) -> str | None:
 
 
 def _parse_time(text: str) -> datetime | None:
+    if text.isdigit() and len(text) in _COMPACT:
+        compact = _compact(text)
+        if compact is not None:
+            return compact
     if _EPOCH.fullmatch(text):
         return _from_epoch(float(text))
     try:
@@ -58,11 +66,22 @@ def _parse_time(text: str) -> datetime | None:
         return _parse_other(text)
 
 
-def _from_epoch(number: float) -> datetime:
+def _compact(text: str) -> datetime | None:
+    """yyyyMMdd[HHmm[ss]] where it is a real date in the plausible years, else None. No
+    epoch of those lengths is plausible (12 digits of milliseconds: 1976; 14: year 2611)."""
+    try:
+        moment = datetime.strptime(text, _COMPACT[len(text)])
+    except ValueError:
+        return None
+    return moment if moment.year in _EPOCH_YEARS else None
+
+
+def _from_epoch(number: float) -> datetime | None:
     # Seconds, milliseconds, microseconds or nanoseconds, told apart by size.
     while number >= 1e11:
         number /= 1000
-    return datetime.fromtimestamp(number, tz=UTC)
+    moment = datetime.fromtimestamp(number, tz=UTC)
+    return moment if moment.year in _EPOCH_YEARS else None
 
 
 def _parse_other(text: str) -> datetime | None:

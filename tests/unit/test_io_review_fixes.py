@@ -1,0 +1,217 @@
+"""Reader bugs found in review (scripts r1-r19): each test failed before its fix."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from pipeline.dedup import KeyCache, clean_frame
+from pipeline.io import RejectSink, parse_mapping, read_chunks, read_scored, write_table
+from pipeline.schemas import CANONICAL, SCHEMA_NAMES
+from pipeline.values import normalise_timestamp
+
+GENERIC = (
+    "id,post_id,post_owner,username,text,created_at,label\n"
+    "1,p1,acme,ann,great video,2024-03-01T10:15:00Z,genuine\n"
+)
+
+
+def read_all(path: Path, **kwargs) -> tuple[pd.DataFrame, RejectSink]:
+    sink = RejectSink()
+    frames = list(read_chunks(path, rejects=sink, **kwargs))
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), sink
+
+
+def test_canonical_named_columns_are_not_shadowed_by_a_detected_schema(tmp_path):
+    # Detected as instagram_graph, whose candidates have no post_id, post_owner, created_at.
+    (tmp_path / "generic.csv").write_text(GENERIC)
+    df, _ = read_all(tmp_path / "generic.csv")
+    assert df[list(CANONICAL)].iloc[0].tolist() == [
+        "1", "p1", "acme", "ann", "great video", "2024-03-01T10:15:00Z", "genuine",
+    ]  # fmt: skip
+    assert not [c for c in df.columns if c.startswith("input_")]
+
+
+@pytest.mark.parametrize("schema", SCHEMA_NAMES)
+def test_every_schema_fills_a_field_from_its_canonical_column(tmp_path, schema):
+    src = tmp_path / "Youtube01-Psy.csv"  # a stem that youtube_uci would take as the post
+    src.write_text(",".join(CANONICAL) + "\nc1,p1,o1,a1,hello,2024-03-01T10:15:00Z,spam\n")
+    df, _ = read_all(src, schema=schema)
+    assert df[list(CANONICAL)].iloc[0].tolist() == [
+        "c1", "p1", "o1", "a1", "hello", "2024-03-01T10:15:00Z", "spam",
+    ]  # fmt: skip
+    assert not [c for c in df.columns if c.startswith("input_")]
+
+
+def test_a_mapped_column_whose_name_holds_a_colon(tmp_path):
+    (tmp_path / "colon.csv").write_text("ID,Comment: Text,User\n1,hello there,ann\n2,buy,bob\n")
+    mapping = parse_mapping("text=Comment: Text,comment_id=ID")
+    df, sink = read_all(tmp_path / "colon.csv", mapping=mapping)
+    assert df["text"].tolist() == ["hello there", "buy"] and sink.count == 0
+
+
+def test_a_canonical_field_first_seen_after_the_first_chunk_fills_it(tmp_path):
+    lines = [{"comment_id": f"c{i}", "text": f"hello {i}"} for i in range(3)]
+    later = {"label": "spam", "created_at": "2024-03-01T10:15:00Z", "author": "bot"}
+    lines += [{"comment_id": f"c{i}", "text": f"buy {i}", **later} for i in range(3, 6)]
+    (tmp_path / "late.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    df, sink = read_all(tmp_path / "late.jsonl", chunk_size=3)
+    assert sink.count == 0 and len(df) == 6
+    assert df["label"].tolist()[3:] == ["spam"] * 3 and df["author"].tolist()[3:] == ["bot"] * 3
+    assert df["created_at"].tolist()[3:] == ["2024-03-01T10:15:00Z"] * 3
+    assert df["label"][:3].isna().all()
+    assert not [c for c in df.columns if c.startswith("input_")]
+
+
+def _page(i: int) -> dict:
+    items = [
+        {
+            "id": f"c{i}{j}",
+            "snippet": {
+                "videoId": "v1",
+                "topLevelComment": {"id": f"c{i}{j}", "snippet": {"textOriginal": f"hi {i}{j}"}},
+            },
+        }
+        for j in range(2)
+    ]
+    return {"kind": "youtube#commentThreadListResponse", "nextPageToken": f"t{i}", "items": items}
+
+
+@pytest.mark.parametrize("name", ["pages.jsonl", "pages.ndjson", "pages.json"])
+def test_api_pages_one_per_line_are_expanded_whatever_the_extension(tmp_path, name):
+    (tmp_path / name).write_text("".join(json.dumps(_page(i)) + "\n" for i in range(3)))
+    df, sink = read_all(tmp_path / name)
+    assert sink.count == 0 and df["text"].tolist() == [
+        f"hi {i}{j}" for i in range(3) for j in (0, 1)
+    ]
+    assert set(df["post_id"]) == {"v1"}
+
+
+def test_a_jsonl_record_with_a_data_list_is_a_record_not_a_page(tmp_path):
+    (tmp_path / "r.jsonl").write_text(json.dumps({"text": "hi", "data": [{"x": 1}]}) + "\n")
+    df, _ = read_all(tmp_path / "r.jsonl")
+    assert df["text"].tolist() == ["hi"] and json.loads(df["data"][0]) == [{"x": 1}]
+
+
+@pytest.mark.parametrize(
+    ("raw", "iso"),
+    [
+        ("20240301101500", "2024-03-01T10:15:00"),  # was read as an epoch: year 2611
+        ("202403011015", "2024-03-01T10:15:00"),  # was read as milliseconds: 1976
+        ("20240301", "2024-03-01T00:00:00"),
+        ("20241301101500", None),  # month 13: neither a date nor a plausible epoch
+        ("946684800", "2000-01-01T00:00:00Z"),
+        ("946684799", None),  # 1999: before any of these platforms' comments
+        ("4102444800", "2100-01-01T00:00:00Z"),
+        ("99999999999", None),  # year 5138
+    ],
+)
+def test_compact_timestamps_and_implausible_epochs(raw, iso):
+    assert normalise_timestamp(raw) == iso
+
+
+def test_an_implausible_epoch_keeps_its_raw_value(tmp_path):
+    (tmp_path / "t.csv").write_text("text,created_at\nhi,99999999999\n")
+    df, _ = read_all(tmp_path / "t.csv")
+    assert pd.isna(df["created_at"][0]) and df["created_at_raw"][0] == "99999999999"
+
+
+class _Scorer:
+    threshold, manifest = 0.5, {}
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def score_clean(self, texts: list[str], batch_size: int | None = None) -> dict:
+        self.seen += texts
+        return {"p_spam": np.array([0.99 if "$" in t else 0.01 for t in texts])}
+
+
+def test_symbol_only_texts_each_get_their_own_forward_pass():
+    texts = ["$$$", ":)", "★★★★★", "???", ":)", "$$$"]
+    frame = clean_frame(pd.DataFrame({"text": pd.array(texts, dtype="string")}))
+    assert set(frame["dedup_key"]) == {""}  # the cleaning output is not what changed
+    cache, scorer = KeyCache(), _Scorer()
+    cache.fill(frame, scorer)
+    scored = cache.apply(frame, 0.5)
+    assert len(scorer.seen) == 4  # one pass per distinct text, repeats still cached
+    assert scored["pred_label"].tolist() == ["spam", *["genuine"] * 4, "spam"]
+
+
+def test_remembered_scores_keep_symbol_only_texts_apart():
+    frame = clean_frame(pd.DataFrame({"text": pd.array(["$$$", ":)"], dtype="string")}))
+    frame["p_spam"] = [0.99, 0.01]
+    for part in (frame, frame.drop(columns="clean_text")):  # an older part: no clean_text
+        cache, scorer = KeyCache(), _Scorer()
+        cache.remember(part, ["p_spam"])
+        cache.fill(frame, scorer)
+        assert cache.apply(frame, 0.5)["p_spam"].tolist() == [0.99, 0.01]
+
+
+def _scored(tmp_path: Path) -> pd.DataFrame:
+    src = tmp_path / "in.csv"
+    src.write_text(
+        "comment_id,text,created_at,media_pk,code\n"
+        "1,hi,yesterday,31234567890123456789,00123\n"
+        "2,+1,2024-03-01T10:15:00Z,31234567890123456791,04567\n"
+        '3,"=cmd, -x",,,\n'
+        "4,$$$,1709288100,,\n"
+    )
+    frame = clean_frame(read_all(src)[0])
+    frame["p_spam"] = [0.125, 0.5, 0.875, 0.25]
+    frame["pred_label"] = np.where(frame["p_spam"] >= 0.5, "spam", "genuine")
+    frame["reasons"] = ["", "a; b", "", "c"]
+    return frame
+
+
+@pytest.mark.parametrize("name", ["s.csv", "s.tsv", "s.jsonl", "s.csv.gz", "s.jsonl.gz"])
+def test_a_scored_text_copy_reads_back_as_the_parquet_does(tmp_path, name):
+    frame = _scored(tmp_path)
+    write_table([frame], tmp_path / "s.parquet")
+    write_table([frame], tmp_path / name)
+    want, got = read_scored(tmp_path / "s.parquet"), read_scored(tmp_path / name)
+    if ".jsonl" not in name:  # CSV cannot tell "" from null: an empty passthrough cell is null
+        want[["media_pk", "code"]] = want[["media_pk", "code"]].replace("", pd.NA)
+    assert got["source_file"].tolist() == [str(tmp_path / "in.csv")] * 4
+    assert got["created_at_raw"][0] == "yesterday" and got["code"].tolist()[:2] == [
+        "00123",
+        "04567",
+    ]
+    assert got["media_pk"][0] == "31234567890123456789"
+    pd.testing.assert_frame_equal(got, want, check_dtype=False)
+    for column in want.columns:  # the same kinds: text stays text, numbers and flags typed
+        assert got[column].dtype.kind == want[column].dtype.kind or (
+            pd.api.types.is_string_dtype(got[column]) and pd.api.types.is_string_dtype(want[column])
+        ), column
+
+
+def test_a_gzipped_scored_csv_is_read(tmp_path):
+    frame = _scored(tmp_path)
+    write_table([frame], tmp_path / "s.csv")
+    (tmp_path / "copy.csv").write_bytes(gzip.compress((tmp_path / "s.csv").read_bytes()))
+    assert read_scored(tmp_path / "copy.csv")["text"].tolist() == ["hi", "+1", "=cmd, -x", "$$$"]
+
+
+def test_an_empty_json_array_or_object_as_text_is_a_reject_with_its_reason(tmp_path):
+    lines = [{"text": []}, {"text": {}}, {"text": "[]"}, {"text": ["a"]}]
+    (tmp_path / "t.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    df, sink = read_all(tmp_path / "t.jsonl")
+    assert df["text"].tolist() == ["[]", '["a"]']  # a comment that reads "[]" is a comment
+    reason = "text is an empty JSON array or object ([] or {}), not a string"
+    assert [(r.line, r.field, r.reason) for r in sink.rejects] == [
+        (1, "text", reason),
+        (2, "text", reason),
+    ]
+
+
+def test_an_empty_json_text_falls_back_to_the_next_candidate(tmp_path):
+    snippet = {"textOriginal": [], "textDisplay": "shown"}
+    record = {"id": "t1", "snippet": {"topLevelComment": {"snippet": snippet}}}
+    (tmp_path / "yt.jsonl").write_text(json.dumps(record) + "\n")
+    df, sink = read_all(tmp_path / "yt.jsonl")
+    assert df["text"].tolist() == ["shown"] and sink.count == 0
