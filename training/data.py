@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sklearn.model_selection import GroupShuffleSplit
+from sklearn.model_selection import GroupShuffleSplit, StratifiedShuffleSplit
 
 from pipeline.artifact import sha256_file
 from pipeline.io import RejectSink, read_chunks
@@ -108,7 +108,8 @@ def group_column(rows: pd.DataFrame, group_by: str = "auto") -> pd.Series:
     if group_by != "auto":
         if rows.get(group_by) is None or rows[group_by].isna().any():
             raise TrainingDataError(f"data.group_by={group_by!r} but some rows lack {group_by}")
-        return rows[group_by].astype(str)
+        # The prefix names the kind, as in auto: split_grouped splits each kind apart.
+        return f"{group_by}:" + rows[group_by].astype(str)
     group = pd.Series(pd.NA, index=rows.index, dtype="string")
     for column in GROUP_ORDER:
         if column in rows:
@@ -167,10 +168,7 @@ def split_grouped(
     separately, so validation holds every source in proportion instead of by chance."""
     kinds = examples["group"].str.split(":", n=1).str[0]
     if examples["group"].nunique() < 2:
-        raise TrainingDataError(
-            "all examples are in one group (post/owner/file), so no grouped validation split"
-            " is possible; add data from more posts or set data.group_by"
-        )
+        return _split_ungrouped(examples, val_fraction, seed)
     for attempt in range(20):  # a few groups can leave one side single-class
         val_idx = [
             idx
@@ -182,6 +180,25 @@ def split_grouped(
         if train["y"].nunique() == 2 and val["y"].nunique() == 2:
             return train.reset_index(drop=True), val.reset_index(drop=True)
     raise TrainingDataError("could not find a grouped split with both labels on each side")
+
+
+def _split_ungrouped(
+    examples: pd.DataFrame, val_fraction: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """A stratified random split, for a file with no post, owner or video column (a plain
+    text,label CSV): refusing would leave such users no way to train at all."""
+    counts = examples["y"].value_counts()
+    if len(counts) < 2 or counts.min() < 2:
+        raise TrainingDataError("need at least 2 examples of each label to split off validation")
+    log.warning(
+        "all %d examples are in one group (no post/owner column): validation is a random"
+        " split, not a grouped one, so its scores may be optimistic",
+        len(examples),
+    )
+    splitter = StratifiedShuffleSplit(1, test_size=val_fraction, random_state=seed)
+    train, val = next(splitter.split(examples, examples["y"]))
+    return (examples.iloc[train].reset_index(drop=True),
+            examples.iloc[val].reset_index(drop=True))  # fmt: skip
 
 
 def _val_index(part: pd.DataFrame, val_fraction: float, seed: int) -> list:

@@ -63,12 +63,14 @@ def run_training(
     if parent is not None:  # old spam must stay caught: judge on the old held-out data too
         val = pd.concat([val, exclude_keys(parent.validation(), val)], ignore_index=True)
     held_out = _held_out(val, reference_paths, cfg)
-    train = exclude_keys(train, held_out)
+    train = exclude_held_out(train, held_out, "training")
     if parent is not None:
         train, extra["replay"] = add_replay(train, held_out, parent, cfg)
     fitted = fit(cfg, train, val, init_from, _inherited_rule(parent))
     if parent is not None:
-        extra["promotion"] = promotion_check(parent.path, fitted, held_out, force)
+        # Texts the parent trained on would judge it on its own training data.
+        gate = exclude_keys(held_out, parent.trained())
+        extra["promotion"] = promotion_check(parent.path, fitted, gate, force)
         extra["init_from"] = _describe_parent(parent)
     manifest = _manifest(fitted, cfg, report, len(train), len(val), extra)
     if parent is not None:
@@ -119,6 +121,17 @@ def training_fields(
     return {"cleaning_version": CLEANING_VERSION, "training": training}
 
 
+def exclude_held_out(frame: pd.DataFrame, held_out: pd.DataFrame, what: str) -> pd.DataFrame:
+    """`frame` without the texts and the groups (posts, owners, videos) of `held_out`: a model
+    trained on comments of a held-out post is no longer measured on unseen posts."""
+    kept = exclude_keys(frame, held_out)
+    kept = kept[~kept["group"].isin(set(held_out["group"]))].reset_index(drop=True)
+    if len(kept) < len(frame):
+        log.info("%d %s rows share a text or a group with the held-out data: left out",
+                 len(frame) - len(kept), what)  # fmt: skip
+    return kept
+
+
 def _held_out(val: pd.DataFrame, reference_paths: Any, cfg: TrainConfig) -> pd.DataFrame:
     """Validation split plus reference sets: data no model in this run trains on."""
     if not reference_paths:
@@ -152,8 +165,14 @@ class Parent:
     def validation(self) -> pd.DataFrame:
         """The split the parent was calibrated and measured on, rebuilt with the same code
         and seed: examples it never trained on."""
-        fraction = self.data_cfg.get("val_fraction", 0.2)
-        return split_grouped(self.examples, fraction, self.seed)[1]
+        return self._split()[1]
+
+    def trained(self) -> pd.DataFrame:
+        """The examples the parent trained on (its split's training side)."""
+        return self._split()[0]
+
+    def _split(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        return split_grouped(self.examples, self.data_cfg.get("val_fraction", 0.2), self.seed)
 
 
 def add_replay(
@@ -163,7 +182,7 @@ def add_replay(
     n_wanted = round(cfg.data.replay_fraction * len(train))
     if n_wanted == 0:
         return train, {"rows": 0, "reason": "data.replay_fraction = 0"}
-    old = exclude_keys(exclude_keys(parent.examples, held_out), train)
+    old = exclude_keys(exclude_held_out(parent.examples, held_out, "replay"), train)
     sample = old.sample(n=min(n_wanted, len(old)), random_state=cfg.train.seed)
     files = [str(p) for p in parent.files]
     info = {"rows": len(sample), "from": files, "spam": int(sample["y"].sum())}
