@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from training.config import load_train_config  # noqa: E402
+from training.evaluate import revalidated  # noqa: E402
 from training.export import refresh_card  # noqa: E402
 from training.operating_point import manifest_fields, rethreshold  # noqa: E402
 from training.prevalence import prevalence_fields  # noqa: E402
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.card:
         fields = manifest_fields(results, args.card_model, target)
         fields["prevalence"] = prevalence_fields(results, args.card_model)
+        fields["metrics"] = revalidated(args.card, fields["threshold"])
         refresh_card(args.card, card_summary(results), fields)
         print(f"updated the model card and prevalence error rates of {args.card}")
     return 0

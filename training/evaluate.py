@@ -173,3 +173,16 @@ def _fmt(value: Any) -> str:
     if value is None:
         return "n/a"
     return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def revalidated(model_dir: str | Path, threshold: float) -> dict[str, Any]:
+    """The model's manifest `metrics` with `validation` measured again at `threshold` on its own
+    validation split (rebuilt from its manifest), so that a card whose threshold was changed
+    after training never reports F1 at a threshold the model no longer decides at."""
+    from pipeline.model import Classifier
+    from training.train import Parent
+
+    parent = Parent.load(Path(model_dir))
+    val = parent.validation()
+    p = Classifier.from_pretrained(model_dir).predict_proba(list(val["raw_text"]))[:, 1]
+    return {**parent.manifest["metrics"], "validation": binary_metrics(val["y"], p, threshold)}
