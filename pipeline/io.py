@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import asdict
+from functools import cache
 from pathlib import Path
 
 import pandas as pd
@@ -51,7 +52,21 @@ __all__ = [
     "write_table",
 ]
 log = logging.getLogger(__name__)
-_RESERVED = frozenset({*CANONICAL, *EXTRA})  # output columns a passthrough must not shadow
+
+
+@cache
+def _reserved() -> frozenset[str]:
+    """Every column a scored table adds: a passthrough of that name (a `lang` column of an X
+    export, a rescored file's `n_chars`) would give the output two columns of one name."""
+    from pipeline import clean, export_signals, verdict
+
+    added = ("clean_text", "dedup_key", "pred_label", "reasons", *clean.FEATURE_NAMES)
+    return frozenset({*CANONICAL, *EXTRA, *added, *export_signals.COLUMNS, *verdict.COLUMNS})
+
+
+def _taken(name: str) -> bool:
+    # p_* are the model heads' columns (p_spam, p_generic; a resumed run reads them back).
+    return name in _reserved() or name.startswith("p_")
 
 
 class RejectSink:
@@ -227,7 +242,7 @@ class _Chunker:
         # "source_file" becomes "input_source_file"; should that name be taken by another
         # column (this file has both), the prefix repeats: two columns never share a name.
         name = column
-        while name in _RESERVED or name in self.passthrough:
+        while _taken(name) or name in self.passthrough:
             name = f"input_{name}"
         return name
 

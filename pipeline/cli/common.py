@@ -124,3 +124,14 @@ def report_rejects(sink: io.RejectSink, path: Path, redact: bool = False) -> Non
     sink.write(path)
     if sink.count:
         STDERR.print(f"{sink.count:,} row(s) rejected, reasons in {path}", highlight=False)
+
+
+def check_paths(input: Path, outputs: list[Path]) -> None:
+    """Refuse before any work what would fail or destroy data after it: an output format no
+    writer has (found only once hours of scoring are done) or an output that is the input."""
+    from pipeline.writers import output_format
+
+    for path in outputs:
+        output_format(path)
+        if str(input) != "-" and path.resolve() == Path(input).resolve():
+            raise ConfigError(f"{path} is the input file; write the output elsewhere")

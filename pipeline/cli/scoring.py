@@ -19,6 +19,7 @@ from pipeline.cli.common import (
     PseudonymizeOpt,
     RejectsOpt,
     app,
+    check_paths,
     pseudonymizer,
     rejects_path,
     report_rejects,
@@ -48,6 +49,7 @@ def clean(
     """
     from pipeline.score import clean_frame
 
+    check_paths(input, [output, rejects_path(output, rejects)])
     sink = io.RejectSink()
     chunks = io.read_chunks(input, mapping=io.parse_mapping(map), rejects=sink)
     with row_progress("cleaning", estimate_rows(input), progress) as advance:
@@ -110,6 +112,8 @@ def score(
     from pipeline.score import ScoreConfig, score_file
 
     _check_engine(engine, resume, pseudonymize)
+    local = [output] if engine == "local" else []  # Ray writes a directory of parts
+    check_paths(input, [*local, rejects_path(output, rejects)])
     transform = pseudonymizer(pseudonymize, pseudonym_key_file)
     classifier = load_classifier(model, backend) if engine == "local" else None
     sink = io.RejectSink()

@@ -37,7 +37,7 @@ def test_chunk_columns_and_dtypes():
     assert all(df[c].dtype == "string" for c in CANONICAL)
     assert df["source_line"].dtype == "int64"
     assert list(df["source_line"]) == [2, 3, 4]
-    assert df["lang"].tolist() == ["en", "en", "es"]  # passthrough
+    assert df["input_lang"].tolist() == ["en", "en", "es"]  # passthrough; scoring adds lang
     assert df["created_at"].tolist() == [
         "2024-05-01T12:00:00Z",
         "2024-05-01T12:05:00Z",
