@@ -36,7 +36,7 @@ DIGITS = 12
 # alone); trailing dots and dashes are sentence punctuation, not part of the handle.
 MENTION = re.compile(r"(?<!\w)@(\w(?:[\w.\-]*\w)?)")
 # Passthrough columns whose values identify the commenter (Apify's owner.* is the commenter).
-IDENTITY = re.compile(r"author|user|owner|from\.|profile|replies|channel", re.IGNORECASE)
+IDENTITY = re.compile(r"author|user|owner|commenter|from\.|profile|replies|channel", re.IGNORECASE)
 # Columns that never hold a handle: left alone, which also keeps scoring fast.
 KEEP = {"comment_id", "post_id", "post_owner", "created_at", "created_at_raw", "label",
         "source_file", "clean_text", "dedup_key", "lang", "pred_label", "reasons",

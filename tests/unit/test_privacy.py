@@ -164,3 +164,13 @@ def test_pseudonymize_without_a_key_is_exit_2(tiny_model_dir, tmp_path):
     assert result.exit_code == 2
     assert KEY_ENV in result.output and "--pseudonym-key-file" in result.output
     assert not (tmp_path / "s.parquet").exists()
+
+
+def test_a_commenter_name_column_is_pseudonymized():
+    frame = pd.DataFrame({
+        "author": pd.array(["Quill_Lurker99"], dtype="string"),
+        "text": pd.array(["hi"], dtype="string"),
+        "commenter_name": pd.array(["Zed Commenter"], dtype="string"),
+    })  # fmt: skip
+    out = pseudonymize_frame(frame, KEY)
+    assert out["commenter_name"][0] == pseudonym("zed commenter", KEY)
