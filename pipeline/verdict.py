@@ -121,10 +121,8 @@ def _copy_paste(frame: pd.DataFrame, config: VerdictConfig) -> np.ndarray:
     # Only comments with a known author can show one repeating it; 0 authors is NaN, no match.
     # Files scored before cluster_authored existed fall back to the whole cluster.
     authors = number_column(frame, "cluster_authors").replace(0.0, np.nan)
-    authored = number_column(frame, "cluster_authored")
-    if "cluster_authored" not in frame:
-        authored = number_column(frame, "cluster_size")
-    per_author = authored / authors
+    authored = "cluster_authored" if "cluster_authored" in frame else "cluster_size"
+    per_author = number_column(frame, authored) / authors
     repeated = (per_author >= config.copy_paste_min_per_author).to_numpy()
     copy = signals.flag_column(frame, "copy_paste")
     unsure = np.flatnonzero(copy & ~repeated)  # only these need their words counted

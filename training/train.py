@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -165,12 +166,13 @@ class Parent:
     def validation(self) -> pd.DataFrame:
         """The split the parent was calibrated and measured on, rebuilt with the same code
         and seed: examples it never trained on."""
-        return self._split()[1]
+        return self._split[1]
 
     def trained(self) -> pd.DataFrame:
         """The examples the parent trained on (its split's training side)."""
-        return self._split()[0]
+        return self._split[0]
 
+    @cached_property  # a fine-tune asks for both sides; the split is made once
     def _split(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         return split_grouped(self.examples, self.data_cfg.get("val_fraction", 0.2), self.seed)
 
