@@ -6,6 +6,8 @@ message that says which key to change and to what.
 
 from __future__ import annotations
 
+import dataclasses
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -164,4 +166,31 @@ class TrainConfig:
 
 
 def load_train_config(path: str | Path | None = None, overrides: list[str] = ()) -> TrainConfig:
-    return load_config(TrainConfig, path, overrides)
+    cfg = load_config(TrainConfig, path, overrides)
+    # Not a field: the manifest and the protocol caches hash the fields, and which keys a user
+    # wrote is no setting. A fine-tune refuses only model.* keys set here (training.lineage).
+    object.__setattr__(cfg, "_explicit", _written_keys(path, overrides))
+    return cfg
+
+
+def explicit_keys(cfg: TrainConfig) -> frozenset[str]:
+    """The dotted keys ("model.lora_r") the config file or the overrides set; for a config
+    built in code, the keys whose value differs from the default."""
+    written = getattr(cfg, "_explicit", None)
+    if written is not None:
+        return written
+    default = TrainConfig()
+    return frozenset(
+        f"{section.name}.{f.name}"
+        for section in dataclasses.fields(cfg)
+        for f in dataclasses.fields(getattr(cfg, section.name))
+        if getattr(getattr(cfg, section.name), f.name)
+        != getattr(getattr(default, section.name), f.name)
+    )
+
+
+def _written_keys(path: str | Path | None, overrides: list[str]) -> frozenset[str]:
+    # load_config has already read and validated the file, so this second read cannot fail.
+    raw = tomllib.loads(Path(path).read_text(encoding="utf-8")) if path is not None else {}
+    keys = {f"{s}.{k}" for s, table in raw.items() if isinstance(table, dict) for k in table}
+    return frozenset(keys | {item.partition("=")[0].lstrip("-") for item in overrides})

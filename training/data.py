@@ -209,6 +209,47 @@ def _val_index(part: pd.DataFrame, val_fraction: float, seed: int) -> list:
     return list(part.index[val])
 
 
+def split_three(
+    examples: pd.DataFrame, fraction: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(train, validation, gate) for a fine-tune: grouped like `split_grouped`, the gate rows
+    first, then validation from the rest. The child early-stops and calibrates on validation,
+    so judging it there would favour it; the promotion gate gets rows it never used. A side
+    too few groups can fill stays empty (the parent's held-out rows still fill both)."""
+    rest, gate = _try_split(examples, fraction, seed, "gate")
+    train, val = _try_split(rest, fraction, seed, "validation")
+    return train, val, gate
+
+
+def _try_split(
+    examples: pd.DataFrame, fraction: float, seed: int, side: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    try:
+        return split_grouped(examples, fraction, seed)
+    except TrainingDataError as e:
+        log.warning("the new samples give no %s rows (%s): they all train", side, e)
+        return examples.reset_index(drop=True), examples.iloc[:0]
+
+
+def halve(frame: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two stratified random halves of held-out rows that no model trains on (grouping is not
+    needed there); with under 2 rows of a label everything goes to the second half."""
+    counts = frame["y"].value_counts()
+    if len(counts) < 2 or counts.min() < 2:
+        return frame.iloc[:0], frame.reset_index(drop=True)
+    splitter = StratifiedShuffleSplit(1, test_size=0.5, random_state=seed)
+    first, second = next(splitter.split(frame, frame["y"]))
+    return (frame.iloc[first].reset_index(drop=True),
+            frame.iloc[second].reset_index(drop=True))  # fmt: skip
+
+
+def unsplit_groups(examples: pd.DataFrame) -> frozenset[str]:
+    """The group a random split cut through (a file with no post, owner or video column is one
+    group): it is on both sides, so leaving out held-out *groups* would leave out everything."""
+    groups = examples["group"]
+    return frozenset(groups) if groups.nunique() < 2 else frozenset()
+
+
 def exclude_keys(frame: pd.DataFrame, other: pd.DataFrame) -> pd.DataFrame:
     """`frame` without texts that also occur in `other` (keeps held-out data unseen)."""
     return frame[~frame["dedup_key"].isin(set(other["dedup_key"]))].reset_index(drop=True)

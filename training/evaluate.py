@@ -180,7 +180,7 @@ def revalidated(model_dir: str | Path, threshold: float) -> dict[str, Any]:
     validation split (rebuilt from its manifest), so that a card whose threshold was changed
     after training never reports F1 at a threshold the model no longer decides at."""
     from pipeline.model import Classifier
-    from training.train import Parent
+    from training.lineage import Parent
 
     parent = Parent.load(Path(model_dir))
     val = parent.validation()

@@ -7,6 +7,7 @@ crash never leaves a half-written model and an existing model is never overwritt
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from datetime import UTC, datetime
@@ -15,6 +16,8 @@ from typing import Any
 
 from pipeline.artifact import FORMAT_VERSION, LABELS, publish, verify_dir
 from pipeline.network import quiet_transformers, save_network
+
+log = logging.getLogger(__name__)
 
 
 def export_artifact(
@@ -46,7 +49,8 @@ def refresh_card(model_dir: str | Path, notes: str, fields: dict[str, Any] | Non
     Weights are untouched; the directory is rebuilt next to the old one and swapped in by
     renames, so it is never half-written."""
     model_dir = Path(model_dir)
-    manifest = {**verify_dir(model_dir), **(fields or {})}
+    old = verify_dir(model_dir)
+    manifest = {**old, **_with_metrics(model_dir, old, fields or {})}
     fresh = model_dir.with_name(f".{model_dir.name}.card-new")
     stale = model_dir.with_name(f".{model_dir.name}.card-old")
 
@@ -63,6 +67,21 @@ def refresh_card(model_dir: str | Path, notes: str, fields: dict[str, Any] | Non
     os.rename(fresh, model_dir)
     shutil.rmtree(stale)  # including any derived cache (onnx/), rebuilt on demand
     return model_dir
+
+
+def _with_metrics(model_dir: Path, old: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """`fields`, with the validation metrics measured again when they change the threshold:
+    the old ones would report F1 at a threshold the model no longer decides at."""
+    if "metrics" in fields or fields.get("threshold", old["threshold"]) == old["threshold"]:
+        return fields
+    from training.data import TrainingDataError
+    from training.evaluate import revalidated
+
+    try:
+        return {**fields, "metrics": revalidated(model_dir, fields["threshold"])}
+    except TrainingDataError as e:  # its data is gone: report no validation metrics at all
+        log.warning("validation metrics dropped from the card, not measured again: %s", e)
+        return {**fields, "metrics": {k: v for k, v in old["metrics"].items() if k != "validation"}}
 
 
 def _save_weights(network: Any, manifest: dict[str, Any], staging: Path) -> None:
@@ -90,7 +109,7 @@ def model_card(manifest: dict[str, Any], notes: str = "") -> str:
     data = "\n".join(
         f"- `{Path(d['path']).name}`: {d['rows']} rows, sha256 `{d['sha256'][:16]}...`"
         for d in manifest["training"]["data"]
-    )
+    ) + _replayed(manifest)
     return CARD.format(
         base=_base_line(manifest),
         kind=manifest["weights"]["kind"],
@@ -109,6 +128,17 @@ def model_card(manifest: dict[str, Any], notes: str = "") -> str:
         generic=_generic_section(manifest),
         prevalence=_prevalence_line(manifest),
     ) + (f"\n{notes.strip()}\n" if notes else "")
+
+
+def _replayed(manifest: dict[str, Any]) -> str:
+    """The earlier generations' files a fine-tune replayed and was judged on."""
+    earlier = manifest["training"].get("lineage", [])[:-1]
+    return "".join(
+        f"\n- `{Path(d['path']).name}`: {d['rows']} rows, sha256 `{d['sha256'][:16]}...`"
+        " (an earlier generation's data: replayed, its held-out rows judged the promotion)"
+        for entry in earlier
+        for d in entry["data"]
+    )
 
 
 def _base_line(manifest: dict[str, Any]) -> str:

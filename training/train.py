@@ -11,26 +11,35 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from pipeline.artifact import ModelError, sha256_file, verify_dir
+from pipeline.artifact import ModelError, sha256_file
 from pipeline.config import to_dict
 from pipeline.io import RejectSink
 from pipeline.model import Classifier
 from training import generic_labels
 from training.config import TrainConfig
-from training.data import TrainingDataError, exclude_keys, load_examples, split_grouped
+from training.data import exclude_keys, load_examples, split_grouped, unsplit_groups
 from training.evaluate import evaluate_frame
 from training.export import export_artifact
 from training.fit import Fitted, fit
+from training.lineage import (
+    FINETUNE,
+    SCRATCH,
+    Parent,
+    child_splits,
+    generation,
+    inherited_config,
+)
 
 log = logging.getLogger(__name__)
 MAX_F1_DROP = 0.01
+# Below this many gate rows one flipped prediction moves F1 by a point or more: say so.
+MIN_GATE_ROWS = 100
+GATE_PARTS = ("new samples", "parent held-out", "reference")
 INHERITED = "the parent model's: "
 
 
@@ -53,26 +62,27 @@ def run_training(
     out_dir = Path(out_dir)
     if out_dir.exists():
         raise ModelError(f"{out_dir} already exists; choose a new directory (never overwritten)")
+    init_from = Path(init_from) if init_from is not None else None
+    if init_from is not None:  # before minutes of reading and training
+        cfg = inherited_config(cfg, init_from)
     paths = list(data_paths) or list(cfg.data.paths)
     examples, report = load_examples(paths, cfg.data.mapping, cfg.data.group_by, rejects)
+    report["validation_split"] = split_kind(examples)
     extra: dict[str, Any] = {}
     if cfg.generic.enabled:
         examples, extra["generic_labels"] = generic_labels.for_training(examples, paths, cfg)
-    train, val = split_grouped(examples, cfg.data.val_fraction, cfg.train.seed)
-    init_from = Path(init_from) if init_from is not None else None
     parent = Parent.load(init_from) if init_from is not None else None
-    if parent is not None:  # old spam must stay caught: judge on the old held-out data too
-        val = pd.concat([val, exclude_keys(parent.validation(), val)], ignore_index=True)
-    held_out = _held_out(val, reference_paths, cfg)
-    train = exclude_held_out(train, held_out, "training")
-    if parent is not None:
-        train, extra["replay"] = add_replay(train, held_out, parent, cfg)
-    fitted = fit(cfg, train, val, init_from, _inherited_rule(parent))
-    if parent is not None:
-        # Texts the parent trained on would judge it on its own training data.
-        gate = exclude_keys(held_out, parent.trained())
-        extra["promotion"] = promotion_check(parent.path, fitted, gate, force)
-        extra["init_from"] = _describe_parent(parent)
+    if parent is None:
+        train, val = split_grouped(examples, cfg.data.val_fraction, cfg.train.seed)
+        held = _held_out(val, reference_paths, cfg)
+        train = exclude_held_out(train, held, "training", unsplit_groups(examples))
+        fitted = fit(cfg, train, val)
+    else:
+        train, val, gate, found = finetune_sets(cfg, examples, parent, reference_paths)
+        fitted = fit(cfg, train, val, init_from, _inherited_rule(parent))
+        extra.update(found, init_from=_describe_parent(parent))
+        extra["promotion"] = promotion_check(parent.path, fitted, gate, force, found["gate"])
+    extra["lineage"] = _lineage(cfg, report, parent)
     manifest = _manifest(fitted, cfg, report, len(train), len(val), extra)
     if parent is not None:
         _inherit_spread(manifest, parent)
@@ -81,6 +91,60 @@ def run_training(
     export_artifact(out_dir, fitted.network, fitted.tokenizer, manifest, train_log)
     log.info("trained %s in %.0f s", out_dir, seconds)
     return Classifier.from_pretrained(out_dir)
+
+
+def split_kind(examples: pd.DataFrame) -> str:
+    """How validation was split off, for the manifest: a plain text,label file has no group."""
+    if examples["group"].nunique() < 2:
+        return "random (no post, owner or video column): scores may be optimistic"
+    return "grouped by " + ", ".join(sorted(set(examples["group"].str.split(":").str[0])))
+
+
+def finetune_sets(
+    cfg: TrainConfig, examples: pd.DataFrame, parent: Parent, reference_paths: Any
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
+    """(train, validation, gate, manifest records) of a fine-tune. Nothing of validation or
+    the gate trains the child, not even another comment of the same post."""
+    fraction, seed = cfg.data.val_fraction, cfg.train.seed
+    train, val, gate = child_splits(examples, parent.held_out(), fraction, seed)
+    gate, composition = gate_set(gate, val, _reference(reference_paths, cfg), parent)
+    held = pd.concat([val, gate], ignore_index=True)
+    unsplit = unsplit_groups(examples) | parent.splits.unsplit
+    train = exclude_held_out(train, held, "training", unsplit)
+    train, replay = add_replay(train, held, parent, cfg, unsplit)
+    return train, val, gate, {"replay": replay, "gate": composition}
+
+
+def gate_set(
+    gate: pd.DataFrame, val: pd.DataFrame, reference: pd.DataFrame | None, parent: Parent
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The promotion gate's rows and where they come from. Rows the child early-stopped or
+    calibrated on would favour it, rows the parent trained on would favour the parent."""
+    if reference is not None:
+        reference = exclude_keys(reference, gate).assign(gate_part="reference")
+        gate = pd.concat([gate, reference], ignore_index=True)
+    gate = exclude_keys(gate, val)
+    unseen = exclude_keys(gate, parent.trained())
+    parts = unseen["gate_part"].value_counts().to_dict()
+    composition = {part: int(parts.get(part, 0)) for part in GATE_PARTS}
+    return unseen, {**composition, "left_out_parent_trained": len(gate) - len(unseen)}
+
+
+def _reference(reference_paths: Any, cfg: TrainConfig) -> pd.DataFrame | None:
+    if not reference_paths:
+        return None
+    return load_examples(list(reference_paths), cfg.data.mapping, cfg.data.group_by)[0]
+
+
+def _lineage(cfg: TrainConfig, report: dict, parent: Parent | None) -> list[dict[str, Any]]:
+    """The parent's lineage plus this model's own data: what a fine-tune of it replays."""
+    data = cfg.data
+    entry = {"data": report["files"], "seed": cfg.train.seed,
+             "data_config": {"mapping": data.mapping, "group_by": data.group_by,
+                             "val_fraction": data.val_fraction}}  # fmt: skip
+    if parent is None:
+        return [generation(entry, SCRATCH)]
+    return [*parent.lineage, generation(entry, FINETUNE)]
 
 
 def finetune(
@@ -122,11 +186,15 @@ def training_fields(
     return {"cleaning_version": CLEANING_VERSION, "training": training}
 
 
-def exclude_held_out(frame: pd.DataFrame, held_out: pd.DataFrame, what: str) -> pd.DataFrame:
+def exclude_held_out(
+    frame: pd.DataFrame, held_out: pd.DataFrame, what: str, unsplit: frozenset[str] = frozenset()
+) -> pd.DataFrame:
     """`frame` without the texts and the groups (posts, owners, videos) of `held_out`: a model
-    trained on comments of a held-out post is no longer measured on unseen posts."""
+    trained on comments of a held-out post is no longer measured on unseen posts. `unsplit`
+    groups were split at random (`unsplit_groups`), so only their held-out texts are left out."""
     kept = exclude_keys(frame, held_out)
-    kept = kept[~kept["group"].isin(set(held_out["group"]))].reset_index(drop=True)
+    groups = set(held_out["group"]) - unsplit
+    kept = kept[~kept["group"].isin(groups)].reset_index(drop=True)
     if len(kept) < len(frame):
         log.info("%d %s rows share a text or a group with the held-out data: left out",
                  len(frame) - len(kept), what)  # fmt: skip
@@ -142,89 +210,63 @@ def _held_out(val: pd.DataFrame, reference_paths: Any, cfg: TrainConfig) -> pd.D
     return pd.concat([val, reference], ignore_index=True)
 
 
-@dataclass(frozen=True)
-class Parent:
-    """The model being fine-tuned and its training examples, read once from its manifest."""
-
-    path: Path
-    manifest: dict[str, Any]
-    examples: pd.DataFrame
-    files: list[Path]
-    data_cfg: dict[str, Any]
-    seed: int
-
-    @classmethod
-    def load(cls, init_from: Path) -> Parent:
-        manifest = verify_dir(init_from)
-        training = manifest["training"]
-        files = [_find_old_file(entry, init_from) for entry in training["data"]]
-        data_cfg = training.get("config", {}).get("data", {})
-        mapping, group_by = data_cfg.get("mapping"), data_cfg.get("group_by", "auto")
-        examples, _ = load_examples(files, mapping, group_by)
-        return cls(init_from, manifest, examples, files, data_cfg, training.get("seed", 13))
-
-    def validation(self) -> pd.DataFrame:
-        """The split the parent was calibrated and measured on, rebuilt with the same code
-        and seed: examples it never trained on."""
-        return self._split[1]
-
-    def trained(self) -> pd.DataFrame:
-        """The examples the parent trained on (its split's training side)."""
-        return self._split[0]
-
-    @cached_property  # a fine-tune asks for both sides; the split is made once
-    def _split(self) -> tuple[pd.DataFrame, pd.DataFrame]:
-        return split_grouped(self.examples, self.data_cfg.get("val_fraction", 0.2), self.seed)
-
-
 def add_replay(
-    train: pd.DataFrame, held_out: pd.DataFrame, parent: Parent, cfg: TrainConfig
+    train: pd.DataFrame,
+    held_out: pd.DataFrame,
+    parent: Parent,
+    cfg: TrainConfig,
+    unsplit: frozenset[str] = frozenset(),
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Mix a sample of the old model's training data into `train`."""
     n_wanted = round(cfg.data.replay_fraction * len(train))
     if n_wanted == 0:
         return train, {"rows": 0, "reason": "data.replay_fraction = 0"}
-    old = exclude_keys(exclude_held_out(parent.examples, held_out, "replay"), train)
+    old = exclude_keys(exclude_held_out(parent.examples, held_out, "replay", unsplit), train)
     sample = old.sample(n=min(n_wanted, len(old)), random_state=cfg.train.seed)
     files = [str(p) for p in parent.files]
     info = {"rows": len(sample), "from": files, "spam": int(sample["y"].sum())}
     return pd.concat([train, sample], ignore_index=True), info
 
 
-def _find_old_file(entry: dict[str, Any], init_from: Path) -> Path:
-    """An old training file: as recorded (relative to cwd) or relative to the repo root."""
-    recorded = Path(entry["path"])
-    for candidate in (recorded, init_from.resolve().parents[1] / recorded):
-        if candidate.is_file():
-            if sha256_file(candidate) != entry["sha256"]:
-                log.warning("replay file %s changed since the model was trained", candidate)
-            return candidate
-    raise TrainingDataError(
-        f"replay data {recorded} (training data of {init_from}) not found; make it available"
-        " at that path, or set --data.replay_fraction=0 to fine-tune without replay"
-    )
-
-
 def promotion_check(
-    init_from: Path, fitted: Fitted, held_out: pd.DataFrame, force: bool
+    init_from: Path,
+    fitted: Fitted,
+    gate: pd.DataFrame,
+    force: bool,
+    composition: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Old and new model on the same held-out data; refuse a worse new model."""
-    old = evaluate_frame(Classifier.from_pretrained(init_from), held_out)
-    new = evaluate_frame(fitted.classifier(), held_out)
-    result = {
-        "held_out_rows": len(held_out),
-        "old_f1": round(old["f1"], 4),
-        "new_f1": round(new["f1"], 4),
-        "max_drop": MAX_F1_DROP,
-        "forced": force,
-    }
+    """Old and new model on the gate's rows (`gate_set`); refuse a worse new model."""
+    result = {"held_out_rows": len(gate), "composition": composition or {},
+              "max_drop": MAX_F1_DROP, "forced": force}  # fmt: skip
+    if len(gate) == 0 or gate["y"].nunique() < 2:
+        return _no_gate(result, force)
+    old = evaluate_frame(Classifier.from_pretrained(init_from), gate)
+    new = evaluate_frame(fitted.classifier(), gate)
+    result.update(old_f1=round(old["f1"], 4), new_f1=round(new["f1"], 4))
+    if len(gate) < MIN_GATE_ROWS:
+        result["warning"] = f"only {len(gate)} gate rows: the F1 comparison is noisy"
+        log.warning("promotion gate: %s (%s); add --reference files", result["warning"],
+                    result["composition"])  # fmt: skip
     if new["f1"] < old["f1"] - MAX_F1_DROP and not force:
         raise PromotionRefused(
             f"fine-tuned model F1 {new['f1']:.4f} is more than {MAX_F1_DROP:.2f} below the old"
-            f" model's {old['f1']:.4f} on {len(held_out)} held-out examples; nothing written."
+            f" model's {old['f1']:.4f} on {len(gate)} held-out examples; nothing written."
             " Add more or cleaner samples, lower train.lr, or pass force=True (--force)"
         )
     return result
+
+
+def _no_gate(result: dict[str, Any], force: bool) -> dict[str, Any]:
+    """No comparison is possible: refuse unless forced, and say so in the manifest."""
+    why = (f"the promotion gate holds {result['held_out_rows']} rows, not both labels"
+           f" ({result['composition']}), so old and new model cannot be compared")  # fmt: skip
+    if not force:
+        raise PromotionRefused(
+            f"{why}; nothing written. Add --reference files or samples from more posts,"
+            " or pass force=True (--force)"
+        )
+    log.warning("%s; promoted because forced", why)
+    return {**result, "warning": why}
 
 
 def _inherited_rule(parent: Parent | None) -> dict[str, Any] | None:

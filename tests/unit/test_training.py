@@ -196,10 +196,9 @@ def test_finetune_replays_old_data_and_gates_promotion(
     assert manifest["training"]["init_from"]["path"] == str(old)
     # Its rates come from its own validation split; the spread between creators is kept.
     assert manifest["prevalence"]["between_groups"] == {**spread, "inherited_from": str(old)}
-    # Judged on the old model's own validation split too, not only on the new samples.
-    old_val = train_module.Parent.load(old).validation()
-    assert len(old_val) > 0
-    assert manifest["metrics"]["promotion"]["held_out_rows"] >= len(old_val)
+    # Judged on (half of) the old model's own validation split too, not only on new samples.
+    assert len(train_module.Parent.load(old).validation()) > 0
+    assert manifest["metrics"]["promotion"]["composition"]["parent held-out"] > 0
     # A parent whose threshold came from its own validation split passes none on.
     assert "inherited_from" not in manifest["threshold_rule"]
 
@@ -269,6 +268,22 @@ def test_refresh_card_keeps_weights_and_verifies(model_copy):
     after = Classifier.from_pretrained(model_copy).predict_proba(["check out my channel"])
     assert np.array_equal(before, after)
     assert sorted(p.name for p in model_copy.parent.iterdir()) == ["model"]
+
+
+def test_refresh_card_measures_validation_again_at_a_new_threshold(make_config, labelled_csv,
+                                                                   tmp_path):  # fmt: skip
+    from training.export import refresh_card
+    from training.train import run_training
+
+    out = tmp_path / "model"
+    run_training(make_config(overrides=["data.val_fraction=0.25"]), [labelled_csv], out)
+    recorded = json.loads((out / "manifest.json").read_text())["metrics"]["validation"]
+    refresh_card(out, "", {"threshold": 1.01})  # above every p_spam: nothing is flagged
+    manifest = json.loads((out / "manifest.json").read_text())
+    validation = manifest["metrics"]["validation"]
+    assert validation["threshold"] == manifest["threshold"] == 1.01
+    assert validation["confusion"]["tp"] == 0 and validation["n"] == recorded["n"]
+    assert "| recall | 0.000 |" in (out / "README.md").read_text()
 
 
 PRAISE = ["love this", "amazing 🔥", "so beautiful ❤️", "wow great", "🔥🔥🔥", "nice pic",
