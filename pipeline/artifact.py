@@ -131,6 +131,12 @@ def read_manifest(model_dir: Path) -> dict[str, Any]:
             f"{path}: format_version {version!r} is not supported (this version reads"
             f" {FORMAT_VERSION}); upgrade comment-audit or re-export the model"
         )
+    if manifest.get("labels") != list(LABELS):
+        # predict_proba's columns are in this order; another order would swap them silently.
+        raise ModelError(
+            f"{path}: labels {manifest.get('labels')!r}, but this format's labels are"
+            f" {list(LABELS)!r} in that order; re-export the model"
+        )
     return manifest
 
 

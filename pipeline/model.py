@@ -218,7 +218,7 @@ class Classifier:
 
     def predict(self, texts: Sequence[str]) -> np.ndarray:
         """Label names for RAW comments: spam where calibrated p_spam >= the threshold."""
-        p_spam = self.predict_proba(texts)[:, self.labels.index("spam")]
+        p_spam = self.predict_proba(texts)[:, 1]
         return np.where(p_spam >= self.threshold, "spam", "genuine").astype(object)
 
 

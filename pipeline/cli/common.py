@@ -114,8 +114,17 @@ def _model_errors() -> tuple[type[Exception], ...]:
 
 
 def rejects_path(output: Path, given: Path | None) -> Path:
-    stem = output.name.split(".")[0]
-    return given or output.with_name(f"{stem}.rejects.jsonl")
+    """`--rejects`, else next to the output with its format ending (and .gz) swapped: other
+    dots stay, so audit.2026-11.csv and audit.2026-12.csv never share one rejects file."""
+    if given is not None:
+        return given
+    from pipeline.writers import FORMATS
+
+    ending = output.suffixes[-2:] if output.suffix.lower() == ".gz" else output.suffixes[-1:]
+    stem = output.name
+    if ending and ending[0].lower() in (*FORMATS, ".json", ".md"):  # evaluate writes .json/.md
+        stem = stem[: -len("".join(ending))]
+    return output.with_name(f"{stem}.rejects.jsonl")
 
 
 def report_rejects(sink: io.RejectSink, path: Path, redact: bool = False) -> None:

@@ -258,3 +258,29 @@ def test_a_refused_output_keeps_the_earlier_runs_rejects_file(tmp_path):
     result = invoke("train", "--config", smoke, "--data", EXAMPLE, "-o", tmp_path / "m")
     assert result.exit_code == 2 and "already exists" in result.output
     assert earlier.read_text() == '{"file": "old.csv", "line": 3}\n'
+
+
+@pytest.mark.parametrize(
+    ("output", "expected"),
+    [
+        ("audit.2026-12.csv", "audit.2026-12.rejects.jsonl"),
+        ("scored.csv.gz", "scored.rejects.jsonl"),
+        ("scored.parquet", "scored.rejects.jsonl"),
+        ("models/mine.v2", "models/mine.v2.rejects.jsonl"),  # a model dir has no format ending
+    ],
+)
+def test_the_default_rejects_file_keeps_every_dot_but_the_format_ending(output, expected):
+    from pipeline.cli.common import rejects_path
+
+    assert rejects_path(Path(output), None) == Path(expected)
+    assert rejects_path(Path(output), Path("mine.jsonl")) == Path("mine.jsonl")
+
+
+def test_two_dated_outputs_keep_their_own_rejects(tmp_path):
+    odd = tmp_path / "odd.csv"
+    odd.write_text("id,body\n1,check my channel\n2,\n")
+    for month in ("2026-11", "2026-12"):
+        out = tmp_path / f"clean.{month}.csv"
+        assert invoke("clean", odd, "-o", out, "--map", "text=body").exit_code == 0
+    assert (tmp_path / "clean.2026-11.rejects.jsonl").is_file()
+    assert (tmp_path / "clean.2026-12.rejects.jsonl").is_file()

@@ -185,6 +185,13 @@ def test_refuses_unlisted_file(model_copy):
         Classifier.from_pretrained(model_copy)
 
 
+def test_refuses_labels_in_another_order(model_copy):
+    # predict_proba's columns are genuine, spam: a swapped list would swap every score.
+    rewrite_manifest(model_copy, labels=["spam", "genuine"])
+    with pytest.raises(ModelError, match=r"labels \['spam', 'genuine'\]"):
+        Classifier.from_pretrained(model_copy)
+
+
 def test_refuses_unknown_format_version(model_copy):
     rewrite_manifest(model_copy, format_version=99)
     with pytest.raises(ModelError, match="format_version 99 is not supported"):
