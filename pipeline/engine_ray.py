@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline import io
-from pipeline.dedup import KeyCache, clean_frame, key_digests
+from pipeline.dedup import KeyCache, cache_digests, clean_frame
 from pipeline.score import ScoreConfig, ScoreSummary, signal_frames
 
 CPUS_PER_ACTOR = 2  # ORT scales well to 2 threads per process; more actors beyond that
@@ -115,7 +115,7 @@ def _write_parts(
     for i, frame in enumerate(frames):
         parts.append(directory / f"part-{i:06d}.parquet")
         io.write_table([frame], parts[-1])
-        distinct = set(key_digests(frame["dedup_key"]).tolist())
+        distinct = set(cache_digests(frame).tolist())  # the keys the actor's KeyCache scored
         summary.rows_scored += len(frame)
         summary.texts_scored += len(distinct)  # each actor call scores its distinct keys once
         keys |= distinct

@@ -74,6 +74,22 @@ def test_ray_engine_matches_local_engine(tmp_path, tiny_model_dir, local_ray):  
     )
 
 
+def test_texts_of_only_symbols_count_as_the_local_engine_counts_them(
+    tmp_path,
+    tiny_model_dir,  # noqa: F811
+    local_ray,
+):
+    # "$$$" and ":)" share the empty dedup key, yet each is its own text for the model.
+    src = tmp_path / "in.jsonl"
+    texts = ["$$$", ":)", "★★★", "$$$", "love this", "love this!"]
+    src.write_text("".join(json.dumps({"comment_id": str(i), "text": t}) + "\n"
+                           for i, t in enumerate(texts)))  # fmt: skip
+    local = score_file(src, tmp_path / "local.parquet", load_classifier(tiny_model_dir, "torch"))
+    ray_summary = score_ray(src, tmp_path / "ray", tiny_model_dir, backend="torch")
+    assert local.distinct_keys == ray_summary.distinct_keys == local.texts_scored == 4
+    assert ray_summary.texts_scored == 4
+
+
 def test_a_rerun_replaces_only_an_earlier_parts_directory(tmp_path):
     from pipeline.engine_ray import _staging
 
