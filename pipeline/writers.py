@@ -98,7 +98,10 @@ class TableWriter:
             self._write_parquet(frame)
         elif self.format == "jsonl":
             if len(frame):
-                text = frame.to_json(orient="records", lines=True, force_ascii=False)
+                # pandas' default, 10 decimals, writes a p_spam of 3e-12 as 0.0; 15 is its most.
+                text = frame.to_json(
+                    orient="records", lines=True, force_ascii=False, double_precision=15
+                )
                 self._text.write(text if text.endswith("\n") else text + "\n")
         else:
             self._write_csv(frame)

@@ -215,3 +215,10 @@ def test_an_empty_json_text_falls_back_to_the_next_candidate(tmp_path):
     (tmp_path / "yt.jsonl").write_text(json.dumps(record) + "\n")
     df, sink = read_all(tmp_path / "yt.jsonl")
     assert df["text"].tolist() == ["shown"] and sink.count == 0
+
+
+def test_jsonl_output_keeps_small_and_long_scores(tmp_path):
+    scores = [3.2e-12, 0.123456789012345, 1 / 3]
+    write_table([pd.DataFrame({"p_spam": scores})], tmp_path / "s.jsonl")
+    back = [json.loads(line)["p_spam"] for line in (tmp_path / "s.jsonl").open()]
+    np.testing.assert_allclose(back, scores, rtol=1e-12)  # 10 decimals made 3.2e-12 a 0.0
