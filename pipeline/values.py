@@ -21,6 +21,10 @@ FLAG_WORDS = {"true": True, "1": True, "1.0": True, "false": False, "0": False, 
 # 9+ digits: from 1973 on, so a bare year is not one; 19 at most (nanoseconds), as a longer
 # run is no timestamp and float() makes inf of 309+ digits, which no division brings down.
 _EPOCH = re.compile(r"\d{9,19}(\.\d+)?")
+# What str() makes of a JSON number of 1e16+ (nanoseconds: "1.7672256001234568e+18"). Ten
+# significant digits place any epoch unit of 2000-2100 to the second; fewer ("1.77E+09", as a
+# spreadsheet shows it) is a rounded date, left unparsed (created_at_raw keeps it).
+_SCIENTIFIC = re.compile(r"\d\.\d{9,17}[eE]\+?\d{1,2}")
 # yyyyMMdd, yyyyMMddHHmm, yyyyMMddHHmmss: as an epoch the 14-digit form lands in year 2611.
 _COMPACT = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
 # An epoch outside these years is a misread (or no timestamp at all), not a comment's date.
@@ -58,7 +62,7 @@ def _parse_time(text: str) -> datetime | None:
         compact = _compact(text)
         if compact is not None:
             return compact
-    if _EPOCH.fullmatch(text):
+    if _EPOCH.fullmatch(text) or _SCIENTIFIC.fullmatch(text):
         return _from_epoch(float(text))
     try:
         return datetime.fromisoformat(text.replace(" UTC", "Z"))

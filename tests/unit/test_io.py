@@ -571,6 +571,10 @@ def test_a_character_cut_at_the_sniffing_boundary_is_still_utf8(tmp_path):
         ("1709288100", "2024-03-01T10:15:00Z"),
         ("1709288100000", "2024-03-01T10:15:00Z"),
         ("1709288100000000", "2024-03-01T10:15:00Z"),
+        # A float column written out (nanoseconds with blanks): precise to the second.
+        ("1.709288100123457e+18", "2024-03-01T10:15:00.123457Z"),
+        ("1.709288100E9", "2024-03-01T10:15:00Z"),
+        ("1.71E+09", None),  # a spreadsheet's rounding: 2024-03-09, a week off; kept raw
         ("Fri Mar 01 10:15:00 +0000 2024", "2024-03-01T10:15:00Z"),
         ("Fri, 01 Mar 2024 11:15:00 +0100", "2024-03-01T10:15:00Z"),
         ("2024", None),
