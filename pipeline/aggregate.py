@@ -66,7 +66,7 @@ def group_stats(
     key = _group_key(df, by)
     rates, no_rates = _applicable(df, rates)
     frame = pd.DataFrame({"key": df[key].astype("string"), "flag": _flags(df, flag_col)})
-    frame["count"] = _counted(df, frame["flag"], rates)
+    frame["count"] = counted(df, frame["flag"], rates)
     frame["copy"], frame["cluster"] = _copy_paste(df)
     groups = frame.groupby("key", dropna=True, sort=True)
     out = pd.DataFrame({"n": groups["flag"].count(), "n_flagged": groups["flag"].sum()})
@@ -162,7 +162,7 @@ def _applicable(df: pd.DataFrame, rates: ErrorRates | None) -> tuple[ErrorRates 
     return rates, NO_RATES
 
 
-def _counted(df: pd.DataFrame, flags: pd.Series, rates: ErrorRates | None) -> pd.Series:
+def counted(df: pd.DataFrame, flags: pd.Series, rates: ErrorRates | None) -> pd.Series:
     """What the correction counts: p_spam at or above the rates' counting threshold, or the
     flags themselves when the rates belong to the decision threshold."""
     if rates is None or rates.threshold is None:

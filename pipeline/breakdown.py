@@ -5,8 +5,10 @@ pipeline.verdict): `spam` (the classifier) and `coordinated generic` (generic te
 behavioural signal). Its raw share and Wilson interval come from `aggregate.group_stats` with
 a flag that is true for both. The error-rate correction (Rogan-Gladen) is only valid for the
 classifier's own flag, whose error rates were measured; so the corrected fake share is the
-corrected spam share plus the coordinated-generic share as counted, and its interval combines
-the two intervals' half-widths in quadrature. No verdict is both, so nothing is counted twice.
+corrected spam share plus the share of coordinated-generic comments that correction does not
+already count, and its interval combines the two intervals' half-widths in quadrature. The
+correction counts p_spam at its rates' threshold (0.5), not the decision threshold, so a
+coordinated comment at p_spam 0.6 is in its count: adding it again would count it twice.
 """
 
 from __future__ import annotations
@@ -62,17 +64,28 @@ def fake_columns(
     out["n_fake"] = flagged["n_flagged"]
     out["fake_share"], out["fake_lo"] = flagged["flagged_share"], flagged["wilson_lo"]
     out["fake_hi"] = flagged["wilson_hi"]
-    corrected = corrected_fake(spam, shares, flagged["n"], z)
+    extra = uncounted_coordinated(df, key, rates).reindex(flagged.index).fillna(0)
+    corrected = corrected_fake(spam, extra.mask(flagged["status"] != "ok"), flagged["n"], z)
     return pd.concat([out, corrected, shares], axis=1)
 
 
-def corrected_fake(
-    spam: pd.DataFrame, shares: pd.DataFrame, n: pd.Series, z: float
-) -> pd.DataFrame:
-    """Corrected spam share + coordinated share; half-widths added in quadrature."""
-    k = shares["n_coordinated"].to_numpy(dtype=float)
-    lo_c, hi_c = wilson_arrays(k, n.to_numpy(dtype=float), z)
-    c = shares["coordinated_share"].to_numpy(dtype=float)
+def uncounted_coordinated(df: pd.DataFrame, key: str, rates: ErrorRates | None) -> pd.Series:
+    """Per group: coordinated generic comments the spam correction does not already count.
+    It counts p_spam >= its rates' threshold (0.5 for the shipped models), and a coordinated
+    comment can score 0.5-0.865: below the decision threshold, yet counted once as spam."""
+    spam = aggregate.counted(df, df["pred_label"].astype("string").eq("spam"), rates)
+    coordinated = df["verdict"].astype("string").eq(SEGMENTS["coordinated"]) & spam.ne(1)
+    return coordinated.astype(int).groupby(df[key].astype("string")).sum()
+
+
+def corrected_fake(spam: pd.DataFrame, extra: pd.Series, n: pd.Series, z: float) -> pd.DataFrame:
+    """Corrected spam share + the share of coordinated comments it does not count
+    (`uncounted_coordinated`), so no comment is counted twice; half-widths added in
+    quadrature."""
+    k = extra.to_numpy(dtype=float)
+    nn = n.to_numpy(dtype=float)
+    lo_c, hi_c = wilson_arrays(k, nn, z)
+    c = k / np.where(nn > 0, nn, np.nan)
     est = spam["corrected_share"].to_numpy(dtype=float)
     down = np.hypot(est - spam["corrected_lo"].to_numpy(dtype=float), c - lo_c)
     up = np.hypot(spam["corrected_hi"].to_numpy(dtype=float) - est, hi_c - c)

@@ -43,6 +43,17 @@ def test_only_the_spam_part_is_corrected(scored):
     assert a["fake_corrected_hi"] > spam[0] + 0.2 + (hi[0] - spam[0])
 
 
+def test_a_coordinated_comment_the_correction_counts_is_not_added_again(scored):
+    # The shipped models' rates count p_spam >= 0.5; the decision threshold is higher, so a
+    # coordinated comment at 0.6 is no spam verdict, yet the corrected spam share counts it.
+    rates = ErrorRates(0.9, 0.95, 400, 400, threshold=0.5)
+    scored.loc[scored["verdict"] == "coordinated generic", "p_spam"] = 0.6
+    a = breakdown.fake_columns(scored, "post", rates).loc["a"]
+    spam, _, _, _ = corrected_arrays(np.array([30]), np.array([100]), rates)  # 10 + 20 counted
+    assert a["fake_corrected"] == pytest.approx(spam[0])  # was spam[0] + 0.2
+    assert a["fake_share"] == pytest.approx(0.3)
+
+
 def test_small_groups_show_no_breakdown(scored):
     table = breakdown.fake_columns(scored, "post", RATES, min_n=50)
     assert table.loc["b", ["fake_share", "genuine_share"]].isna().all()
