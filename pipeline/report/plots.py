@@ -90,7 +90,10 @@ def shorten(text: object, limit: int = LABEL_CHARS) -> str:
 
 def share_bars(rows: Sequence[Mapping], label_key: str) -> BarChart:
     """One bar per group row (flagged_share, wilson_lo/hi, corrected_share), in the given order."""
-    top = max([_num(r.get("wilson_hi")) or 0.0 for r in rows] + [0.05])
+    # The corrected share counts p_spam >= its rates' threshold (0.5), not the flag, so it can
+    # lie beyond the flagged interval: the scale must hold its marker too.
+    ends = [_num(r.get(k)) or 0.0 for r in rows for k in ("wilson_hi", "corrected_share")]
+    top = max([*ends, 0.05])
     scale_max, step = _nice_scale(min(1.0, top * 1.05))
     plot_w = WIDTH - LABEL_W - VALUE_W
     bars = tuple(_bar(r, label_key, i, plot_w / scale_max) for i, r in enumerate(rows))

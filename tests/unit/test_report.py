@@ -259,6 +259,14 @@ def test_share_bars_geometry():
     assert (b.width, b.note, len(b.label), b.title) == (0, "not enough comments", 28, "b" * 40)
 
 
+def test_a_corrected_share_beyond_the_flagged_interval_stays_on_the_chart():
+    # 20 of 100 at p_spam 0.7: none flagged at the decision threshold, 0.5 counts them all.
+    rows = [{"group": "a", "flagged_share": 0.0, "wilson_lo": 0.0, "wilson_hi": 0.037,
+             "corrected_share": 0.158, "status": "ok"}]  # fmt: skip
+    chart = plots.share_bars(rows, "group")
+    assert chart.bars[0].corrected_x <= chart.x0 + chart.plot_w
+
+
 def test_histograms_count_every_comment():
     p = pd.Series([0.0, 0.1, 0.55, 0.97, 1.0, None])
     flagged = p >= 0.5
