@@ -159,6 +159,8 @@ def run_audit(
     """Verdicts for every creator of `campaign` over a scored export (pure)."""
     if "post_id" not in scored.columns:
         raise ValueError("an audit needs the post_id column to find the campaign posts")
+    # Ids are text (the index and the campaign file are); pd.read_csv makes numeric ones ints.
+    scored = scored.assign(post_id=scored["post_id"].astype("string"))
     index = post_index(scored)
     matched = {c.handle: matched_posts(c, index) for c in campaign.creators}
     every = set().union(*(set(ids) for ids, _ in matched.values()))

@@ -18,10 +18,11 @@ import pandas as pd
 from pipeline.config import ConfigError, from_dict, load_config
 
 # Post URLs people paste into a campaign brief; group 1 is the id the export stores.
+# Hosts and paths in any case (a pasted "Instagram.com"); the id's own case is kept.
 _POST_URLS = (
-    re.compile(r"instagram\.com/(?:[^/?#]+/)?(?:p|reel|reels|tv)/([A-Za-z0-9_-]+)"),
-    re.compile(r"youtube\.com/(?:watch\?(?:[^#]*&)?v=|shorts/|embed/|live/)([A-Za-z0-9_-]+)"),
-    re.compile(r"youtu\.be/([A-Za-z0-9_-]+)"),
+    re.compile(r"(?i:instagram\.com/(?:[^/?#]+/)?(?:p|reel|reels|tv)/)([A-Za-z0-9_-]+)"),
+    re.compile(r"(?i:youtube\.com/(?:watch\?(?:[^#]*&)?v=|shorts/|embed/|live/))([A-Za-z0-9_-]+)"),
+    re.compile(r"(?i:youtu\.be/)([A-Za-z0-9_-]+)"),
 )
 # Export columns that can name a post besides post_id (passthrough columns of some schemas).
 POST_KEY_COLUMNS = ("post_id", "post_shortcode", "shortcode", "post_url", "url")

@@ -64,6 +64,8 @@ def write(tmp_path: Path, text: str) -> Path:
         ("https://youtube.com/shorts/Sh0rt", "Sh0rt"),
         ("  17900000000000001  ", "17900000000000001"),
         ("Cx1aB", "Cx1aB"),
+        ("HTTPS://WWW.Instagram.COM/P/Cx1aB/", "Cx1aB"),  # any case but the id's
+        ("https://Youtu.be/dQw4w9WgXcQ", "dQw4w9WgXcQ"),
     ],
 )
 def test_post_ref_reads_ids_out_of_urls(entry, ref):
@@ -85,6 +87,15 @@ def test_posts_match_by_id_shortcode_column_and_url():
                                      "yt1"}  # fmt: skip
     assert result.warnings == ()
     assert post_index(frame)["SC3"] == {"1790003"}
+
+
+def test_numeric_post_ids_are_matched_like_text():
+    # pd.read_csv of a scored CSV makes numeric post ids int64; the campaign file has text.
+    frame = scored({"17900000000000001": ("alice", 40, 20), "17900000000000002": ("alice", 40, 0)})
+    frame["post_id"] = frame["post_id"].astype("int64")
+    (verdict,) = run_audit(frame, campaign(("alice", ["17900000000000001"]))).creators
+    assert verdict.campaign.n == 40 and verdict.share == pytest.approx(0.5)
+    assert verdict.campaign.baseline_n == 40  # the campaign post stays out of the baseline
 
 
 def test_missing_posts_are_warnings_not_errors():
