@@ -141,8 +141,11 @@ def clusters(scored: pd.DataFrame, k: int, chars: int) -> list[dict[str, Any]]:
     table = aggregate.top_clusters(_with_author(scored), k=k)
     if "text" in scored:
         # What people actually wrote, not the model's cleaned text (emoji spelled out etc.).
-        written = scored.groupby(scored["cluster_id"].astype("string"))["text"].agg(_mode)
-        table["example"] = table["cluster_id"].map(written).fillna(table["example"])
+        # A blank text (redacted before sharing) falls back to the cleaned one.
+        text = scored["text"].astype("string").replace(r"^\s*$", pd.NA, regex=True)
+        written = text.groupby(scored["cluster_id"].astype("string")).agg(_mode)
+        shown = table["cluster_id"].map(written.astype("string"))
+        table["example"] = shown.fillna(table["example"].astype("string"))
     table["example"] = table["example"].map(lambda t: _clip(t, chars))
     return records(table)
 

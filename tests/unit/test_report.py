@@ -222,6 +222,18 @@ def test_minimal_and_empty_frames_render(tmp_path):
     assert "No comment was flagged." in empty.html.read_text()
 
 
+@pytest.mark.parametrize("blank", [None, "", " "])
+def test_redacted_texts_fall_back_to_the_cleaned_text(tmp_path, blank):
+    frame = scored_frame()
+    expected = json.loads(build_report(frame, tmp_path / "a", manifest=MANIFEST).summary
+                          .read_text())["top_clusters"]  # fmt: skip
+    redacted = frame.assign(text=pd.Series(blank, index=frame.index, dtype="string"))
+    paths = build_report(redacted, tmp_path / "b", manifest=MANIFEST)  # crashed on all-null text
+    clusters = json.loads(paths.summary.read_text())["top_clusters"]
+    assert clusters and [c["cluster_id"] for c in clusters] == [c["cluster_id"] for c in expected]
+    assert all(c["example"].strip() for c in clusters)
+
+
 def test_tables_are_capped_but_the_csv_is_complete(tmp_path):
     paths = build_report(scored_frame(), tmp_path, options=ReportOptions(max_rows=2, min_n=1))
     data = json.loads(paths.summary.read_text())
