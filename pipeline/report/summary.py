@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from pipeline import aggregate, breakdown
+from pipeline.campaign import normalise_handle
 from pipeline.config import ConfigError
 from pipeline.shares import ErrorRates
 from pipeline.values import parse_flags
@@ -133,6 +134,18 @@ def post_labels(scored: pd.DataFrame) -> dict[str, str]:
         return {}
     pairs = scored[["post_id", column]].dropna().astype(str)
     return pairs.groupby("post_id")[column].agg(_mode).to_dict()
+
+
+def unify_owners(scored: pd.DataFrame) -> pd.DataFrame:
+    """One spelling per creator, its most common: "@Coach.Lena.Fit" and "coach.lena.fit" are
+    one account (handles ignore case; the audit matches them so), not two report rows."""
+    if "post_owner" not in scored or scored["post_owner"].isna().all():
+        return scored
+    owner = scored["post_owner"].astype("string")
+    keys = {u: normalise_handle(u) for u in owner.dropna().unique()}
+    key = owner.map(keys, na_action="ignore")
+    spelling = owner.groupby(key).agg(_mode)
+    return scored.assign(post_owner=key.map(spelling).astype("string"))
 
 
 def clusters(scored: pd.DataFrame, k: int, chars: int) -> list[dict[str, Any]]:

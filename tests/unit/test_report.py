@@ -11,7 +11,7 @@ import pytest
 from pipeline import aggregate, shares
 from pipeline.report import ReportOptions, build_report, plots
 from pipeline.report import render as render_mod
-from pipeline.report.summary import error_rates
+from pipeline.report.summary import error_rates, group_table
 from tests.report_frames import (
     CAMPAIGN_NAME,
     FORMULA,
@@ -232,6 +232,18 @@ def test_redacted_texts_fall_back_to_the_cleaned_text(tmp_path, blank):
     clusters = json.loads(paths.summary.read_text())["top_clusters"]
     assert clusters and [c["cluster_id"] for c in clusters] == [c["cluster_id"] for c in expected]
     assert all(c["example"].strip() for c in clusters)
+
+
+def test_one_creator_spelled_two_ways_is_one_owner_row(tmp_path):
+    frame = scored_frame()
+    expected = group_table(frame, "owner", None, 20)
+    owner = frame["post_owner"].iloc[0]
+    some = (frame["post_owner"] == owner) & (frame.index % 3 == 0)
+    frame.loc[some, "post_owner"] = "@" + owner.upper()
+    paths = build_report(frame, tmp_path, manifest=MANIFEST)
+    table = pd.read_csv(paths.groups["owner"], dtype={"group": str})
+    assert sorted(table["group"]) == sorted(expected["group"])
+    assert table.set_index("group").loc[owner, "n"] == expected.set_index("group").loc[owner, "n"]
 
 
 def test_tables_are_capped_but_the_csv_is_complete(tmp_path):
