@@ -141,6 +141,9 @@ class AuditResult:
     warnings: tuple[str, ...]
     bands: tuple[Band, ...]
     min_comments: int
+    # What n_flagged, flagged_share and corrected_share count: "fake" (spam + coordinated
+    # generic) when the scored rows carry verdicts, else the classifier's "spam" flag.
+    counts: str = "spam"
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -170,7 +173,9 @@ def run_audit(
         _verdict(scored, c, matched[c.handle][0], every, config, rates) for c in campaign.creators
     )
     name, brand = campaign.campaign.name, campaign.campaign.brand
-    return AuditResult(name, brand, creators, tuple(warnings), config.bands, config.min_comments)
+    counts = "fake" if breakdown.has_verdicts(scored) else "spam"
+    return AuditResult(name, brand, creators, tuple(warnings), config.bands, config.min_comments,
+                       counts)  # fmt: skip
 
 
 def diff_interval(k1: int, n1: int, k2: int, n2: int, z: float = 1.96) -> tuple[float, ...]:

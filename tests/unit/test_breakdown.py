@@ -82,3 +82,25 @@ def test_report_shows_stacked_bars_and_fake_columns(scored, tmp_path):
     assert summary["groups"]["post"]["rows"][0]["fake_share"] == pytest.approx(0.3)
     posts = pd.read_csv(paths.groups["post"])
     assert {"early_generic_share", "regular_generic_share", "coordinated_share"} <= set(posts)
+
+
+def test_the_audit_names_the_share_it_counts(scored, tmp_path):
+    from pipeline.audit import run_audit
+    from pipeline.campaign import CampaignConfig
+    from pipeline.config import from_dict
+    from pipeline.report.render import build_report
+
+    raw = {"campaign": {"name": "Launch", "brand": "Acme"},
+           "creators": [{"handle": "lena", "posts": ["a"]}]}  # fmt: skip
+    plan = from_dict(CampaignConfig, raw)
+    scored = scored.assign(text="wow", author=[f"u{i}" for i in range(130)])
+    for frame, counts in ((scored, "fake"), (scored.drop(columns="verdict"), "spam")):
+        audit = run_audit(frame, plan)
+        assert audit.counts == counts
+        # Post a: 10 spam + 20 coordinated generic of 100; the spam flag alone says 10%.
+        assert audit.creators[0].campaign.flagged_share == pytest.approx(
+            0.3 if counts == "fake" else 0.1
+        )
+        html = build_report(frame, tmp_path / counts, audit=audit).html.read_text()
+        assert ("baseline fake share" in html) == (counts == "fake")
+        assert ("baseline flagged share" in html) == (counts == "spam")
