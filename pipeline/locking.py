@@ -35,12 +35,26 @@ def exclusive(output: str | Path) -> Iterator[Path]:
     try:
         lock.acquire()
     except Timeout:
+        _writable(path, output)  # filelock also says Timeout when it cannot create the file
         message = (
             f"another comment-audit run is writing this output now (lock file {path}); wait"
             " for that run to finish, or pass another --output"
         )
         raise OutputBusy(str(output), message) from None
+    except OSError as e:  # a lock path that is a directory, say
+        raise InputError(str(output), f"cannot write next to the output ({path}: {e})") from None
     try:
         yield path
     finally:
         lock.release()
+
+
+def _writable(path: Path, output: str | Path) -> None:
+    try:
+        with open(path, "a"):
+            pass
+    except OSError as e:
+        reason = e.strerror or type(e).__name__
+        raise InputError(
+            str(output), f"cannot write next to the output ({path}: {reason})"
+        ) from None

@@ -108,3 +108,13 @@ def test_a_lock_held_by_a_killed_process_does_not_block(tmp_path, tiny_model_dir
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_lock_that_cannot_be_created_says_so_not_busy(tmp_path):
+    from pipeline.schemas import InputError
+
+    (tmp_path / ".out.html.lock").mkdir()  # no file can be created there
+    refused = pytest.raises(InputError, match="cannot write next to the output")
+    with refused as caught, exclusive(tmp_path / "out.html"):
+        pass
+    assert not isinstance(caught.value, OutputBusy)
