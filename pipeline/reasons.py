@@ -42,7 +42,10 @@ def _reason_parts(frame: pd.DataFrame, config: SignalsConfig):
     yield num("n_wallet").fillna(0) > 0, "wallet address"
     yield num("n_phone").fillna(0) > 0, "phone number"
     yield flag("emoji_only"), "emoji only"
-    where = _count(num("cluster_posts"), "post") + " by " + _count(num("cluster_authors"), "author")
+    authors = num("cluster_authors")
+    # An export without authors counts none: say where the text is, not "by 0 authors".
+    who = pd.Series(np.where(authors > 0, " by " + _count(authors, "author"), ""), frame.index)
+    where = _count(num("cluster_posts"), "post") + who
     yield flag("copy_paste"), "copy-paste: same text on " + where
     yield flag("author_repeat"), "author repeats on " + _count(num("author_repeat_posts"), "post")
     span = _duration(num("burst_span_s"))

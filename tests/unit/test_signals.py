@@ -301,3 +301,10 @@ def test_reasons_for_no_rows_is_empty():
     empty = pd.DataFrame({"p_spam": pd.Series([], dtype=float), "copy_paste": []})
     out = reasons_for(empty)
     assert len(out) == 0 and out.dtype == "string"
+
+
+def test_copy_paste_reason_names_no_authors_where_the_export_has_none():
+    posts, keys = ["p1", "p2", "p3"], ["check my page now"] * 3
+    df = pd.DataFrame({"post_id": pd.array(posts, dtype="string"),
+                       "dedup_key": pd.array(keys, dtype="string")})  # fmt: skip
+    assert reasons_for(add_signals(df)).tolist() == ["copy-paste: same text on 3 posts"] * 3
