@@ -94,16 +94,21 @@ def _frame(df: pd.DataFrame, generic: pd.Series) -> pd.DataFrame:
         "post": text_column(df, "post_id"), "author": text_column(df, "author"),
         "generic": np.asarray(generic, dtype=bool), "copy": flag_column(df, "copy_paste"),
         "burst": in_burst, "size": size, "span": span,
+        "start": number_column(df, "burst_start_s"),
         "burst_rate": (size / span_min).where(in_burst),
     }, index=df.index)  # fmt: skip
 
 
 def _burst_generic_share(frame: pd.DataFrame) -> pd.Series:
-    # Signals give no episode id; (post, size, span) tells a post's bursts apart in practice.
-    inside = frame[frame["burst"]]
-    keys = [inside["post"].fillna(""), inside["size"], inside["span"].fillna(-1)]
-    share = inside["generic"].astype(float).groupby(keys).transform("mean")
-    return share.reindex(frame.index).astype("Float64")
+    # An episode is its post and start; files scored before burst_start_s existed fall back to
+    # (post, size, span), which two equal bursts on one post share.
+    inside = frame[frame["burst"].to_numpy()]
+    episode = inside["start"] if inside["start"].notna().any() else inside["size"]
+    keys = [inside["post"].fillna(""), episode.fillna(-1), inside["span"].fillna(-1)]
+    share = inside["generic"].astype(float).groupby(keys).transform("mean").to_numpy()
+    out = np.full(len(frame), np.nan)
+    out[np.flatnonzero(frame["burst"].to_numpy())] = share  # positions: the index may repeat
+    return pd.Series(out, index=frame.index).astype("Float64")
 
 
 def _early(df: pd.DataFrame, config: BehaviourConfig) -> np.ndarray:

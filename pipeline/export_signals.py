@@ -226,7 +226,7 @@ class Tables:
     def _bursts(self) -> None:
         """Burst size and span per row, and the generic share of each row's burst."""
         rows = self.rows
-        self.burst_size, self.burst_span = signals.burst_arrays(
+        self.burst_size, self.burst_span, self.burst_start = signals.burst_arrays(
             rows.post, rows.seconds, self.config
         )
         self.burst_share = np.full(len(rows.post), np.nan)
@@ -236,9 +236,8 @@ class Tables:
             self.burst_share[inside[lo:hi]] = self._share(inside[lo:hi])
 
     def _share(self, inside: np.ndarray) -> np.ndarray:
-        """Generic share per burst. Episodes have no id; (post, size, span) tells a post's
-        bursts apart, as in behaviour.row_columns."""
-        keys = [self.rows.post[inside], self.burst_size[inside], self.burst_span[inside]]
+        """Generic share per burst episode: (post, start), as in behaviour.row_columns."""
+        keys = [self.rows.post[inside], self.burst_start[inside]]
         generic = pd.Series(self.rows.generic[inside], dtype=float)
         return generic.groupby(keys).transform("mean").to_numpy()
 
@@ -281,6 +280,7 @@ class Tables:
             "in_burst": size > 0,
             "burst_size": size,
             "burst_span_s": self.burst_span[lo:hi],
+            "burst_start_s": self.burst_start[lo:hi],
             "author_generic_posts": _nullable(self.generic_posts, author),
             "author_generic_share": _nullable(self.generic_share, author),
             "burst_generic_share": pd.array(self.burst_share[lo:hi], dtype="Float64"),

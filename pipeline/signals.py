@@ -27,7 +27,7 @@ SIGNAL_COLUMNS = (
     "cluster_id", "cluster_size", "cluster_posts", "cluster_authors", "cluster_authored",
     "copy_paste",
     "author_posts", "author_comments", "author_repeat_posts", "author_repeat",
-    "in_burst", "burst_size", "burst_span_s",
+    "in_burst", "burst_size", "burst_span_s", "burst_start_s",
 )  # fmt: skip
 
 
@@ -122,30 +122,32 @@ def burst_columns(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -> 
     """Bursts: comments inside a W-second window on one post that holds >= K comments."""
     seconds = epoch_seconds(text_column(df, "created_at"))
     post_codes, _ = pd.factorize(text_column(df, "post_id"))
-    burst_size, burst_span = burst_arrays(post_codes, seconds, config)
+    burst_size, burst_span, burst_start = burst_arrays(post_codes, seconds, config)
     out = pd.DataFrame(index=df.index)
     out["in_burst"] = burst_size > 0
     out["burst_size"] = burst_size
     out["burst_span_s"] = burst_span
+    out["burst_start_s"] = burst_start  # the episode's id on its post: its first comment's time
     return out
 
 
 def burst_arrays(
     post: np.ndarray, seconds: np.ndarray, config: SignalsConfig, block: int = 1 << 18
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per row: burst size (0 outside bursts) and span in seconds (NaN outside), from post
-    codes (-1: missing) and epoch seconds (NaN: missing). Row order breaks timestamp ties."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per row: burst size (0 outside bursts), span and start (epoch seconds of the first
+    comment; both NaN outside), from post codes (-1: missing) and epoch seconds (NaN:
+    missing). Row order breaks timestamp ties."""
     usable = np.flatnonzero((post >= 0) & ~np.isnan(seconds))
     order = usable[np.lexsort((seconds[usable], post[usable]))]
     burst_size = np.zeros(len(post), dtype=np.int64)
-    burst_span = np.full(len(post), np.nan)
+    burst_span, burst_start = np.full(len(post), np.nan), np.full(len(post), np.nan)
     # Bursts never span posts, so whole posts go a block at a time: the episode arithmetic
     # holds a dozen arrays as long as its input (0.3 GB at 5 million rows in one go).
     for lo, hi in post_blocks(post[order], block):
         rows = order[lo:hi]
-        size, span = _burst_episodes(post[rows], seconds[rows].astype(np.int64), config)
-        burst_size[rows], burst_span[rows] = size, span
-    return burst_size, burst_span
+        size, span, start = _burst_episodes(post[rows], seconds[rows].astype(np.int64), config)
+        burst_size[rows], burst_span[rows], burst_start[rows] = size, span, start
+    return burst_size, burst_span, burst_start
 
 
 def post_blocks(posts: np.ndarray, block: int) -> Iterator[tuple[int, int]]:
@@ -265,7 +267,7 @@ def _burst_episodes(post: np.ndarray, t: np.ndarray, config: SignalsConfig):
     """
     n = len(t)
     if n == 0:
-        return np.zeros(0, np.int64), np.zeros(0)
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     # Offsetting each post by more than the whole time span keeps searchsorted inside a post.
     gap = int(t.max() - t.min()) + 2 * config.burst_window_s + 1
     key = post.astype(np.int64) * gap + (t - t.min())
@@ -281,8 +283,9 @@ def _burst_episodes(post: np.ndarray, t: np.ndarray, config: SignalsConfig):
     first = np.flatnonzero(covered & ~joined)
     episode = np.cumsum(covered & ~joined) - 1
     counts = np.bincount(episode[covered], minlength=len(first))
-    spans = (t[first + counts - 1] - t[first]).astype(float)
+    spans, starts = (t[first + counts - 1] - t[first]).astype(float), t[first].astype(float)
     # A trailing dummy slot absorbs episode -1 (rows before the first burst); masked anyway.
     size = np.where(covered, np.append(counts, 0)[episode], 0)
     span = np.where(covered, np.append(spans, np.nan)[episode], np.nan)
-    return size.astype(np.int64), span
+    start = np.where(covered, np.append(starts, np.nan)[episode], np.nan)
+    return size.astype(np.int64), span, start

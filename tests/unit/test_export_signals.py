@@ -173,3 +173,25 @@ def test_bursts_in_blocks_of_posts_equal_one_pass(rows, block):
     blocked = signals.burst_arrays(post, seconds, CONFIG, block=block)
     np.testing.assert_array_equal(blocked[0], whole[0])
     np.testing.assert_array_equal(blocked[1], whole[1])
+    np.testing.assert_array_equal(blocked[2], whole[2])
+
+
+def test_two_bursts_of_one_size_and_span_on_a_post_keep_their_own_generic_share(tmp_path):
+    # Two bursts of 5 in 60 s, an hour apart: 2 of 5 generic, then a bot wave of 5 generic.
+    fans = ["love the colours here", "where was this taken", "my kids adore this show",
+            "the second photo is best", "great lighting tips"]  # fmt: skip
+    rows = [("p1", f"fan{i}", text, 15 * i, 0.9 if i < 2 else 0.1, False)
+            for i, text in enumerate(fans)]  # fmt: skip
+    bots = ["wow nice", "amazing", "so cool", "love it", "cute"]
+    rows += [("p1", f"bot{i}", text, 3600 + 15 * i, 0.9, False)
+             for i, text in enumerate(bots)]  # fmt: skip
+    df = scored_frame(rows)
+    shares = [0.4] * 5 + [1.0] * 5
+    exported = coded(write_parts(df, [], tmp_path))
+    assert exported["burst_generic_share"].tolist() == pytest.approx(shares)
+    assert exported["burst_start_s"].nunique() == 2
+    # In memory too, on a frame whose index repeats (two frames concatenated as they are).
+    twice = pd.concat([df.iloc[:5], df.iloc[5:].reset_index(drop=True)])
+    judged = verdict.add_verdict(signals.add_signals(twice))
+    assert judged["burst_generic_share"].tolist() == pytest.approx(shares)
+    assert judged["verdict"].iloc[:2].tolist() == ["generic", "generic"]  # not coordinated
