@@ -106,8 +106,10 @@ def _signals(frame: pd.DataFrame, config: VerdictConfig):
     )
     yield repeats.to_numpy(), "author wrote generic comments on " + _int(posts) + " posts"
     if config.use_copy_paste:
-        where = _int(number_column(frame, "cluster_posts")) + " posts by "
-        who = _int(number_column(frame, "cluster_authors")) + " authors"
+        where = _int(number_column(frame, "cluster_posts")) + " posts"
+        authors = number_column(frame, "cluster_authors")
+        # No author known (an export without them): say where, not "by 0 authors".
+        who = np.where(authors > 0, " by " + _int(authors) + " authors", "")
         yield _copy_paste(frame, config), "copy-paste: same text on " + where + who
     burst = number_column(frame, "burst_generic_share")
     in_generic_burst = (burst >= config.burst_min_generic_share).to_numpy()
