@@ -1,4 +1,4 @@
-"""What this CPU and process offer the scoring backends: usable cores, and native bf16.
+"""What this CPU and process offer the scoring backends: usable cores, native bf16, VNNI.
 
 Read once from the affinity mask and /proc/cpuinfo; pipeline.backends picks a backend from
 these, pipeline.model refuses bf16 where it would be emulated.
@@ -13,6 +13,9 @@ from pathlib import Path
 # CPU flags of native bf16 matrix multiplies (AMX tiles, AVX-512 BF16 dot products). Without
 # them torch emulates bf16 in fp32 registers, which is slower than plain fp32.
 BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
+# CPU flags of uint8 x int8 dot products that sum in 32 bits (AVX-512/AVX VNNI, AMX tiles);
+# without them the pair sums are 16-bit and saturate (pipeline.onnx_quant).
+VNNI_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
 
 
 def available_cores() -> int:
@@ -55,3 +58,8 @@ def native_bf16() -> bool:
 def amx_bf16() -> bool:
     """AMX tile matrix units: where bf16 measured faster than every other precision."""
     return "amx_bf16" in cpu_flags()
+
+
+def int8_vnni() -> bool:
+    """int8 dot products sum in 32 bits here (the int8 graph's weight range depends on it)."""
+    return bool(VNNI_FLAGS & cpu_flags())

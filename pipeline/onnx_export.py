@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.artifact import DERIVED_DIR, ModelError, sha256_file, verify_base, verify_dir
-from pipeline.onnx_quant import quantize_int8
+from pipeline.onnx_quant import quantize_int8, weight_bits
 
 # Bump whenever the graph or the quantisation changes: every existing cache is rebuilt.
 RECIPE = {"version": 2, "opset": 17, "attention": "eager", "int8": "onnx_quant v2"}
@@ -32,9 +32,14 @@ FILES = {"fp32": "model.fp32.onnx", "int8": "model.int8.onnx"}
 INPUTS = ("input_ids", "attention_mask")
 
 
+def recipe() -> dict[str, Any]:
+    """RECIPE with this CPU's int8 weight range (pipeline.onnx_quant.weight_bits)."""
+    return {**RECIPE, "int8_bits": weight_bits()}
+
+
 def source_digest(manifest: dict[str, Any]) -> str:
     """What the cache was built from: the model's files, its base encoder and the recipe."""
-    parts = [manifest.get("files", {}), manifest["base_model"]["sha256"], RECIPE]
+    parts = [manifest.get("files", {}), manifest["base_model"]["sha256"], recipe()]
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()
 
 
@@ -109,7 +114,7 @@ def build_cache(
     try:
         export_fp32(network, staging / FILES["fp32"])
         if "int8" in precisions:
-            quantize_int8(staging / FILES["fp32"], staging / FILES["int8"])
+            quantize_int8(staging / FILES["fp32"], staging / FILES["int8"], weight_bits())
         _write_meta(staging, manifest, network)
         _swap_in(staging, target)
     finally:
@@ -120,7 +125,7 @@ def build_cache(
 def _write_meta(staging: Path, manifest: dict[str, Any], network: Any) -> None:
     meta = {
         "source": source_digest(manifest),
-        "recipe": RECIPE,
+        "recipe": recipe(),
         "n_logits": n_logits(network),
         "heads": manifest["heads"],
         "files": {

@@ -11,12 +11,14 @@ on the real comments, docs/benchmarks.md):
 - the feed-forward MatMuls of the first half of the layers, the most sensitive ones (their
   inputs and weights carry the largest outliers), stay fp32.
 
-Weights are int8 per output channel with 7-bit range (`reduce_range`); activations are
-quantised per batch at run time. CPUs without VNNI (AVX2, AVX-512 before Cascade Lake) add
-pairs of uint8 x int8 products in 16-bit registers, which saturate at full 8-bit range: on an
-AVX2-only AMD EPYC the full range kept |delta p_spam| <= 0.02 for 95.8% of the real comments,
-7 bits for 99.4%. On VNNI CPUs 7 bits measured no better than 8 (docs/benchmarks.md); one
-graph serves both, since a cached graph may be built on one machine and run on another.
+Weights are int8 per output channel; activations are quantised per batch at run time. CPUs
+without VNNI (AVX2, AVX-512 before Cascade Lake) add pairs of uint8 x int8 products in 16-bit
+registers, which saturate at full 8-bit range: on an AVX2-only AMD EPYC the full range kept
+|delta p_spam| <= 0.02 for 95.8% of the real comments, 7 bits (`reduce_range`) for 99.4%.
+VNNI sums in 32 bits, and there 7 bits lose accuracy instead: 99.28% against 99.54% at 8 bits
+on a Sapphire Rapids Xeon (docs/benchmarks.md). So the weight range follows the CPU
+(`weight_bits`), and the ONNX cache's recipe records it: a graph built on one kind of CPU is
+rebuilt when it is used on the other.
 """
 
 from __future__ import annotations
@@ -30,13 +32,23 @@ from pathlib import Path
 
 import numpy as np
 
+from pipeline.cpu import int8_vnni
+
 # Feed-forward layers (not attention/output/dense, whose path has "attention/" in between).
 _FFN = re.compile(r"/layer\.(\d+)/(?:intermediate|output)/dense/MatMul$")
 _LAYER = re.compile(r"/layer\.(\d+)/")
 
 
-def quantize_int8(src: Path, dst: Path, per_channel: bool = True) -> None:
-    """Write the int8 version of the fp32 graph `src` to `dst` (see the module docstring)."""
+def weight_bits() -> int:
+    """The int8 weights' range for this CPU: 8 bits with VNNI, else 7 (see the docstring)."""
+    return 8 if int8_vnni() else 7
+
+
+def quantize_int8(src: Path, dst: Path, bits: int = 7, per_channel: bool = True) -> None:
+    """Write the int8 version of the fp32 graph `src` to `dst` with `bits`-bit weights (7 or
+    8; see the module docstring)."""
+    if bits not in (7, 8):
+        raise ValueError(f"int8 weights take 7 or 8 bits, not {bits}")
     import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -47,7 +59,7 @@ def quantize_int8(src: Path, dst: Path, per_channel: bool = True) -> None:
         onnx.save(model, str(split))
         quantize_dynamic(
             split, dst, weight_type=QuantType.QInt8, per_channel=per_channel,
-            op_types_to_quantize=["MatMul"], nodes_to_exclude=keep_fp32, reduce_range=True,
+            op_types_to_quantize=["MatMul"], nodes_to_exclude=keep_fp32, reduce_range=bits == 7,
         )  # fmt: skip
 
 

@@ -103,6 +103,28 @@ def test_damaged_or_stale_cache_is_rebuilt(model_copy, damage):
     assert not list(model_copy.glob(".onnx.*"))  # no staging dirs left behind
 
 
+def int8_weight_range(graph: Path) -> int:
+    """The largest |value| among the graph's int8 weights."""
+    import onnx
+    from onnx import numpy_helper
+
+    tensors = onnx.load(str(graph)).graph.initializer
+    int8 = [numpy_helper.to_array(t) for t in tensors if t.data_type == onnx.TensorProto.INT8]
+    return int(max(np.abs(w.astype(np.int16)).max() for w in int8))
+
+
+def test_int8_weight_range_follows_the_cpu(model_copy, monkeypatch):
+    # Without VNNI the 16-bit pair sums saturate at 8 bits; with it, 7 bits only lose accuracy.
+    monkeypatch.setattr("pipeline.cpu.cpu_flags", lambda: frozenset({"avx2", "fma"}))
+    assert int8_weight_range(onnx_export.ensure_onnx(model_copy)) <= 64
+    monkeypatch.setattr("pipeline.cpu.cpu_flags", lambda: frozenset({"avx2", "avx512_vnni"}))
+    # A graph quantised for the other kind of CPU is stale here, and rebuilt.
+    assert onnx_export.cached_model(model_copy / "onnx", verify_dir(model_copy), "int8") is None
+    assert int8_weight_range(onnx_export.ensure_onnx(model_copy)) == 127
+    meta = json.loads((model_copy / "onnx" / "meta.json").read_text())
+    assert meta["recipe"]["int8_bits"] == 8
+
+
 def test_backend_choice(model_dir, monkeypatch):
     # Without AMX the fastest installed backend is ONNX int8 (with it, torch bf16).
     monkeypatch.setattr("pipeline.cpu.cpu_flags", lambda: frozenset({"avx512f", "avx512_vnni"}))
