@@ -42,6 +42,12 @@ class Creator:
     def __post_init__(self) -> None:
         if not self.handle.strip().lstrip("@"):
             raise ConfigError("every [[creators]] entry needs a handle")
+        # A numeric post id written without quotes is a TOML integer, exact at any length.
+        posts = tuple(str(p) if type(p) is int else p for p in self.posts)
+        object.__setattr__(self, "posts", posts)
+        if floats := [p for p in posts if isinstance(p, float)]:
+            raise ConfigError(f"creator {self.handle!r}: post {floats[0]!r} is a number with a "
+                              'decimal point; write post ids in quotes, e.g. "3584967861136688380"')  # fmt: skip
         if not self.posts or not all(isinstance(p, str) and p.strip() for p in self.posts):
             raise ConfigError(f"creator {self.handle!r}: posts must be a non-empty list of post "
                               "ids, shortcodes or URLs")  # fmt: skip

@@ -146,7 +146,9 @@ def _judge(input: Path, output: Path, model: Path, plan, settings) -> None:
         raise io.InputError(input, f"no comments to audit (rejected records, if any: {rejected})")
     result = run_audit(scored, plan, settings, error_rates(manifest))
     paths = build_report(scored, output, manifest=manifest, title=plan.campaign.name, audit=result)
-    for verdict in result.creators:
-        line = terminal_safe(f"{verdict.handle}: {verdict.verdict}")
-        STDERR.print(line, highlight=False, markup=False)
+    # Posts missing from the export or owned by someone else change what a verdict rests on.
+    lines = [f"warning: {w}" for w in result.warnings]
+    lines += [f"{verdict.handle}: {verdict.verdict}" for verdict in result.creators]
+    for line in lines:
+        STDERR.print(terminal_safe(line), highlight=False, markup=False)
     STDERR.print(f"audit report written to {paths.html}", highlight=False)

@@ -297,3 +297,13 @@ def test_band_edges():
         0, 0, 1, 2, 2, 3, 3
     ]  # fmt: skip
     assert math.isclose(config.bands[3].min_share, 0.30)
+
+
+def test_campaign_post_ids_may_be_toml_integers(tmp_path):
+    campaign = tmp_path / "campaign.toml"
+    campaign.write_text('[campaign]\nname = "x"\n[[creators]]\nhandle = "a"\n'
+                        'posts = [3584967861136688380, "DU1ttB3ZlUf"]\n')  # fmt: skip
+    assert load_campaign(campaign).creators[0].posts == ("3584967861136688380", "DU1ttB3ZlUf")
+    campaign.write_text('[campaign]\nname = "x"\n[[creators]]\nhandle = "a"\nposts = [1.5e18]\n')
+    with pytest.raises(ConfigError, match="write post ids in quotes"):
+        load_campaign(campaign)

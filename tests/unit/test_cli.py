@@ -147,6 +147,18 @@ def test_report_on_parts_skips_notes_and_checkpoints(audit_dir, tiny_model_dir, 
     assert summary["overall"]["n"] == len(scored)
 
 
+def test_audit_prints_the_campaign_warnings(tiny_model_dir, tmp_path):
+    # milo.wanders' post listed under another creator, and a post the export does not hold.
+    campaign = tmp_path / "campaign.toml"
+    campaign.write_text('[campaign]\nname = "x"\n[[creators]]\nhandle = "amara.cooks"\n'
+                        'posts = ["DiyvIKv_-V-", "NotInTheExport"]\n')  # fmt: skip
+    result = invoke("audit", EXAMPLE, "--campaign", campaign, "-o", tmp_path / "a", "--model",
+                    tiny_model_dir, "--no-progress")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "warning: " in result.output and "NotInTheExport" in result.output
+    assert "it was posted by milo.wanders" in " ".join(result.output.split())
+
+
 def test_audit_of_an_export_with_no_usable_rows_is_exit_2(tiny_model_dir, tmp_path):
     export = tmp_path / "empty.jsonl"
     export.write_text('{"text": ""}\n{"text": "   "}\n')
