@@ -92,7 +92,7 @@ def top_clusters(df: pd.DataFrame, k: int = 10, flag_col: str = "pred_label") ->
     out = pd.DataFrame(
         {
             "size": groups.size(),
-            "posts": groups["post_id"].nunique(),
+            "posts": _nunique(groups, rows, "post_id"),
             "authors": _nunique(groups, rows, "author"),
             "flagged_share": groups["_flag"].mean(),
         }
@@ -116,7 +116,7 @@ def worst_authors(
             "comments": groups.size(),
             "flagged": groups["_flag"].sum(),
             "flagged_share": groups["_flag"].mean(),
-            "posts": groups["post_id"].nunique(),
+            "posts": _nunique(groups, rows, "post_id"),
         }
     )
     out = out[out["comments"] >= min_comments].astype({"flagged": "int64"})

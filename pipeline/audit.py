@@ -92,8 +92,10 @@ class AuditConfig:
             raise ConfigError("band names must be unique")
 
     def band(self, share: float) -> int:
-        """Index of the band holding `share`."""
-        return max(i for i, b in enumerate(self.bands) if b.min_share <= share + 1e-12)
+        """Index of the band holding `share` as the report shows it (in 0.1% steps), so that
+        "5.0%" is never called "clean" next to a band starting at 5%."""
+        shown = float(f"{share * 100:.1f}") / 100
+        return max(i for i, b in enumerate(self.bands) if b.min_share <= shown + 1e-12)
 
 
 @dataclass(frozen=True)

@@ -65,7 +65,10 @@ def fake_columns(
     out["fake_share"], out["fake_lo"] = flagged["flagged_share"], flagged["wilson_lo"]
     out["fake_hi"] = flagged["wilson_hi"]
     extra = uncounted_coordinated(df, key, rates).reindex(flagged.index).fillna(0)
-    corrected = corrected_fake(spam, extra.mask(flagged["status"] != "ok"), flagged["n"], z)
+    extra = extra.mask(flagged["status"] != "ok")
+    corrected = corrected_fake(spam, extra, flagged["n"], z)
+    # The coordinated comments the estimated fake share adds to the corrected spam share.
+    corrected["n_coordinated_added"] = extra.astype("Int64")
     return pd.concat([out, corrected, shares], axis=1)
 
 
@@ -73,9 +76,12 @@ def uncounted_coordinated(df: pd.DataFrame, key: str, rates: ErrorRates | None) 
     """Per group: coordinated generic comments the spam correction does not already count.
     It counts p_spam >= its rates' threshold (0.5 for the shipped models), and a coordinated
     comment can score 0.5-0.865: below the decision threshold, yet counted once as spam."""
-    spam = aggregate.counted(df, df["pred_label"].astype("string").eq("spam"), rates)
-    coordinated = df["verdict"].astype("string").eq(SEGMENTS["coordinated"]) & spam.ne(1)
-    return coordinated.astype(int).groupby(df[key].astype("string")).sum()
+    if "p_spam" not in df.columns:  # group_stats gives no correction then (_applicable)
+        rates = None
+    flags = df["pred_label"].astype("string").eq("spam").fillna(False)
+    spam = aggregate.counted(df, flags, rates)
+    coordinated = df["verdict"].astype("string").eq(SEGMENTS["coordinated"]).fillna(False)
+    return (coordinated & spam.ne(1)).astype(int).groupby(df[key].astype("string")).sum()
 
 
 def corrected_fake(spam: pd.DataFrame, extra: pd.Series, n: pd.Series, z: float) -> pd.DataFrame:
@@ -107,5 +113,6 @@ def add_fake(
     if by == "post":  # when the generic comments came, and from whom
         generic = behaviour.generic_flags(df, verdict.VerdictConfig().generic_threshold)
         timing = behaviour.posts(df, generic)[["early_generic_share", "regular_generic_share"]]
-        extra = extra.join(timing)
+        # Like the other shares, none for a post under min_n (its fake columns are NA then).
+        extra = extra.join(timing.reindex(extra.index).mask(extra["fake_share"].isna()))
     return table.join(extra, on="group")

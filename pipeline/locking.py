@@ -22,8 +22,9 @@ class OutputBusy(InputError):
 
 
 def lock_path(output: str | Path) -> Path:
-    output = Path(output)
-    return output.with_name(f".{output.name}.lock")
+    # Absolute first: `-o .` has no name of its own, its absolute path has.
+    output = Path(output).absolute()
+    return output.with_name(f".{output.name}.lock") if output.name else output / ".lock"
 
 
 @contextmanager

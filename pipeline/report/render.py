@@ -59,7 +59,7 @@ def build_report(
     """Write report.html, summary.json, groups_<by>.csv and flagged.csv into `out_dir`."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    scored = summary.unify_owners(scored)
+    scored = summary.unify_owners(summary.text_ids(scored))
     rates = summary.error_rates(manifest)
     tables = {b: summary.group_table(scored, b, rates, options.min_n) for b in usable(scored, by)}
     data = summarize(scored, tables, manifest, title, audit, options, generated_at)

@@ -103,7 +103,8 @@ def _overall_fake(scored: pd.DataFrame, rates: ErrorRates | None) -> dict[str, A
     if not breakdown.has_verdicts(scored):
         return {}
     row = breakdown.fake_columns(scored.assign(_all="all"), "_all", rates, min_n=1).iloc[0]
-    keys = (*breakdown.FAKE_COLUMNS, *(f"n_{s}" for s in breakdown.SEGMENTS))
+    segments = (f"n_{s}" for s in breakdown.SEGMENTS)
+    keys = (*breakdown.FAKE_COLUMNS, "n_coordinated_added", *segments)
     return {k: int(row[k]) if k.startswith("n_") else row.get(k) for k in keys}
 
 
@@ -134,6 +135,14 @@ def post_labels(scored: pd.DataFrame) -> dict[str, str]:
         return {}
     pairs = scored[["post_id", column]].dropna().astype(str)
     return pairs.groupby("post_id")[column].agg(_mode).to_dict()
+
+
+def text_ids(scored: pd.DataFrame) -> pd.DataFrame:
+    """Post ids as text, as the audit and the campaign file hold them: pd.read_csv makes
+    numeric ones ints, which would match no audited post."""
+    if "post_id" not in scored:
+        return scored
+    return scored.assign(post_id=scored["post_id"].astype("string"))
 
 
 def unify_owners(scored: pd.DataFrame) -> pd.DataFrame:

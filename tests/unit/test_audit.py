@@ -293,9 +293,11 @@ def test_bad_audit_configs_are_rejected(override, message):
 
 def test_band_edges():
     config = AuditConfig()
-    assert [config.band(x) for x in (0.0, 0.0499, 0.05, 0.15, 0.2999, 0.3, 1.0)] == [
+    assert [config.band(x) for x in (0.0, 0.0494, 0.05, 0.15, 0.2994, 0.3, 1.0)] == [
         0, 0, 1, 2, 2, 3, 3
     ]  # fmt: skip
+    # A share is banded as the page shows it: 100 of 2,002 reads "5.0%", next to "from 5%".
+    assert (config.band(100 / 2002), config.band(0.2996)) == (1, 3)
     assert math.isclose(config.bands[3].min_share, 0.30)
 
 

@@ -104,3 +104,36 @@ def test_the_audit_names_the_share_it_counts(scored, tmp_path):
         html = build_report(frame, tmp_path / counts, audit=audit).html.read_text()
         assert ("baseline fake share" in html) == (counts == "fake")
         assert ("baseline flagged share" in html) == (counts == "spam")
+
+
+def test_the_headline_names_the_coordinated_comments_it_adds(scored, tmp_path):
+    from pipeline.report.render import build_report
+
+    # 5 of the 20 coordinated comments score 0.6: the correction counts them as spam already.
+    coordinated = scored.index[scored["verdict"] == "coordinated generic"]
+    scored.loc[coordinated[:5], "p_spam"] = 0.6
+    scored = scored.assign(text="wow", author=[f"u{i}" for i in range(130)])
+    rates = {"sensitivity": 0.9, "specificity": 0.95, "n_pos": 400, "n_neg": 400}
+    manifest = {"prevalence": {"threshold": 0.5, "error_rates": rates}, "threshold": 0.865}
+    paths = build_report(scored, tmp_path, manifest=manifest, by=("post",))
+    overall = json.loads(paths.summary.read_text())["overall"]
+    assert (overall["n_coordinated"], overall["n_coordinated_added"]) == (20, 15)
+    assert "+ 15 coordinated generic" in " ".join(paths.html.read_text().split())
+
+
+def test_small_posts_show_no_generic_timing(scored):
+    table = pd.DataFrame({"group": ["a", "b"], "n": [100, 30]})
+    scored.loc[scored.index[-5:], ["verdict", "p_generic"]] = ["generic", 0.9]  # on post b
+    scored = scored.assign(author=[f"u{i}" for i in range(130)],
+                           created_at=pd.Timestamp("2026-03-01", tz="UTC"))  # fmt: skip
+    table = breakdown.add_fake(table, scored, "post", RATES, min_n=50).set_index("group")
+    assert table.loc["b", ["early_generic_share", "regular_generic_share"]].isna().all()
+    assert table.loc["a", ["early_generic_share", "regular_generic_share"]].notna().all()
+
+
+def test_a_scored_file_without_p_spam_or_with_some_verdicts_missing(scored):
+    # Frames concatenated from runs with and without the generic head, or trimmed by hand.
+    scored.loc[scored.index[-5:], "verdict"] = pd.NA
+    for frame in (scored, scored.drop(columns="p_spam")):
+        a = breakdown.fake_columns(frame, "post", RATES).loc["a"]
+        assert a["n_fake"] == 30 and a["n_coordinated_added"] == 20

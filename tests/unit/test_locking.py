@@ -118,3 +118,16 @@ def test_a_lock_that_cannot_be_created_says_so_not_busy(tmp_path):
     with refused as caught, exclusive(tmp_path / "out.html"):
         pass
     assert not isinstance(caught.value, OutputBusy)
+
+
+def test_report_into_the_current_directory(tmp_path, tiny_model_dir, monkeypatch):
+    # `-o .` has no name of its own; its lock is named after the absolute path.
+    scored = tmp_path / "scored.parquet"
+    assert invoke("score", export(tmp_path / "in.jsonl"), "-o", scored, "--model",
+                  tiny_model_dir, "--no-progress").exit_code == 0  # fmt: skip
+    (tmp_path / "here").mkdir()
+    monkeypatch.chdir(tmp_path / "here")
+    result = invoke("report", scored, "-o", ".", "--model", tiny_model_dir)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "here" / "report.html").is_file()
+    assert lock_path(".") == tmp_path / ".here.lock"

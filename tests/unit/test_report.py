@@ -338,3 +338,27 @@ def test_between_creator_spread_widens_the_interval_and_is_explained(tmp_path, r
     text = wide.html.read_text()
     assert "6.0% in sensitivity, 5.0% in specificity" in text
     assert "in sensitivity" not in page  # no spread recorded, nothing claimed
+
+
+def test_numeric_post_ids_keep_the_audit_evidence(tmp_path):
+    # A frame from pd.read_csv has int post ids; the audit and its evidence match them as text.
+    from pipeline.audit import AuditConfig, run_audit
+    from pipeline.campaign import Campaign, CampaignConfig, Creator
+
+    frame = scored_frame()
+    codes = {p: str(1000 + i) for i, p in enumerate(sorted(frame["post_id"].unique()))}
+    frame = frame.assign(post_id=frame["post_id"].map(codes).astype("int64"))
+    plan = CampaignConfig(Campaign("c"), (Creator("alice", (codes["C1aaa"], codes["C2bbb"])),))
+    audit = run_audit(frame, plan, AuditConfig(), error_rates(MANIFEST))
+    paths = build_report(frame, tmp_path, manifest=MANIFEST, audit=audit)
+    alice = json.loads(paths.summary.read_text())["audit"]["creators"][0]
+    assert alice["campaign"]["n"] > 0
+    assert alice["evidence"]["n_comments"] == alice["campaign"]["n"]
+    assert alice["evidence"]["examples"]
+
+
+def test_a_frame_without_post_ids_renders(tmp_path):
+    frame = scored_frame().drop(columns=["post_id"])
+    paths = build_report(frame, tmp_path, manifest=MANIFEST, by=("owner", "author"))
+    data = json.loads(paths.summary.read_text())
+    assert data["top_clusters"] and data["top_clusters"][0]["posts"] == 0
