@@ -57,6 +57,7 @@ class BarChart:
     bars: tuple[Bar, ...]
     ticks: tuple[Tick, ...]
     has_corrected: bool
+    fake: bool = False  # the bars show the fake share (spam + coordinated generic)
 
 
 @dataclass(frozen=True)
@@ -88,27 +89,34 @@ def shorten(text: object, limit: int = LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "\u2026"
 
 
+SPAM_KEYS = ("flagged_share", "wilson_lo", "wilson_hi", "corrected_share")
+FAKE_KEYS = ("fake_share", "fake_lo", "fake_hi", "fake_corrected")
+
+
 def share_bars(rows: Sequence[Mapping], label_key: str) -> BarChart:
-    """One bar per group row (flagged_share, wilson_lo/hi, corrected_share), in the given order."""
+    """One bar per group row, in the given order: the fake share, its interval and the
+    estimated fake share where the rows have verdicts (the tables sort by it), else the
+    flagged share, its interval and the corrected share."""
+    fake = any(r.get("fake_share") is not None for r in rows)
+    keys = FAKE_KEYS if fake else SPAM_KEYS
     # The corrected share counts p_spam >= its rates' threshold (0.5), not the flag, so it can
     # lie beyond the flagged interval: the scale must hold its marker too.
-    ends = [_num(r.get(k)) or 0.0 for r in rows for k in ("wilson_hi", "corrected_share")]
+    ends = [_num(r.get(k)) or 0.0 for r in rows for k in (keys[2], keys[3])]
     top = max([*ends, 0.05])
     scale_max, step = _nice_scale(min(1.0, top * 1.05))
     plot_w = WIDTH - LABEL_W - VALUE_W
-    bars = tuple(_bar(r, label_key, i, plot_w / scale_max) for i, r in enumerate(rows))
+    bars = tuple(_bar(r, label_key, i, plot_w / scale_max, keys) for i, r in enumerate(rows))
     n_ticks = round(scale_max / step)
     ticks = tuple(
         Tick(LABEL_W + plot_w * k / n_ticks, f"{k * step:.0%}") for k in range(n_ticks + 1)
     )
     has_corrected = any(b.corrected is not None for b in bars)
     height = 28 + ROW_H * max(1, len(bars))
-    return BarChart(WIDTH, height, LABEL_W, plot_w, bars, ticks, has_corrected)
+    return BarChart(WIDTH, height, LABEL_W, plot_w, bars, ticks, has_corrected, fake)
 
 
-def _bar(row: Mapping, label_key: str, index: int, px: float) -> Bar:
-    value, lo, hi = (_num(row.get(k)) for k in ("flagged_share", "wilson_lo", "wilson_hi"))
-    corrected = _num(row.get("corrected_share"))
+def _bar(row: Mapping, label_key: str, index: int, px: float, keys=SPAM_KEYS) -> Bar:
+    value, lo, hi, corrected = (_num(row.get(k)) for k in keys)
     note = "" if value is not None else str(row.get("status") or "no share")
     return Bar(
         label=shorten(row.get(label_key)),

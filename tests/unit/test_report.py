@@ -362,3 +362,14 @@ def test_a_frame_without_post_ids_renders(tmp_path):
     paths = build_report(frame, tmp_path, manifest=MANIFEST, by=("owner", "author"))
     data = json.loads(paths.summary.read_text())
     assert data["top_clusters"] and data["top_clusters"][0]["posts"] == 0
+
+
+def test_share_bars_show_the_fake_share_the_tables_sort_by():
+    rows = [{"group": "a", "flagged_share": 0.1, "wilson_lo": 0.05, "wilson_hi": 0.15,
+             "corrected_share": 0.08, "fake_share": 0.35, "fake_lo": 0.3, "fake_hi": 0.4,
+             "fake_corrected": 0.33, "status": "ok"}]  # fmt: skip
+    chart = plots.share_bars(rows, "group")
+    assert chart.fake and (chart.bars[0].value, chart.bars[0].corrected) == (0.35, 0.33)
+    spam_only = [{k: v for k, v in rows[0].items() if not k.startswith("fake")}]
+    chart = plots.share_bars(spam_only, "group")
+    assert not chart.fake and (chart.bars[0].value, chart.bars[0].corrected) == (0.1, 0.08)
