@@ -46,8 +46,10 @@ class Creator:
         posts = tuple(str(p) if type(p) is int else p for p in self.posts)
         object.__setattr__(self, "posts", posts)
         if floats := [p for p in posts if isinstance(p, float)]:
-            raise ConfigError(f"creator {self.handle!r}: post {floats[0]!r} is a number with a "
-                              'decimal point; write post ids in quotes, e.g. "3584967861136688380"')  # fmt: skip
+            raise ConfigError(
+                f"creator {self.handle!r}: post {floats[0]!r} is a number with a decimal"
+                ' point; write post ids in quotes, e.g. "358496786"'
+            )
         if not self.posts or not all(isinstance(p, str) and p.strip() for p in self.posts):
             raise ConfigError(f"creator {self.handle!r}: posts must be a non-empty list of post "
                               "ids, shortcodes or URLs")  # fmt: skip

@@ -7,10 +7,11 @@ gives the same pseudonym in every run with the same key, so repeat authors and c
 rings stay visible, while without the key nobody can test a guess (a plain hash of a handle
 is undone by hashing a list of handles).
 
-What is replaced: the author column; @mentions in the comment text and any other text
-column; whole values of passthrough columns that identify the commenter (author ids, profile
-URLs, owner objects of scraper exports, nested replies). Post owners are kept: they are the
-public accounts being audited, and campaign files name them.
+What is replaced: the author column; @mentions (also with a fullwidth @) in the comment text
+and any other text column; whole values of passthrough columns that identify the commenter
+(author ids, handles, screen and display names, profile URLs, owner objects of scraper exports,
+nested replies), but not counts and flags about them (repliesCount, owner.is_verified).
+Post owners are kept: they are the public accounts being audited, and campaign files name them.
 """
 
 from __future__ import annotations
@@ -34,9 +35,20 @@ PREFIX = "user_"
 DIGITS = 12
 # A handle after an @ that does not follow a word character (so e-mail addresses are left
 # alone); trailing dots and dashes are sentence punctuation, not part of the handle.
-MENTION = re.compile(r"(?<!\w)@(\w(?:[\w.\-]*\w)?)")
+# Fullwidth and small @ (U+FF20, U+FE6B) read as @ on screen, and cleaning folds them to it.
+AT_SIGNS = "@\uff20\ufe6b"
+MENTION = re.compile(rf"(?<!\w)[{AT_SIGNS}](\w(?:[\w.\-]*\w)?)")
 # Passthrough columns whose values identify the commenter (Apify's owner.* is the commenter).
-IDENTITY = re.compile(r"author|user|owner|commenter|from\.|profile|replies|channel", re.IGNORECASE)
+IDENTITY = re.compile(
+    r"author|user|owner|commenter|from\.|profile|replies|channel|handle|screen_?name|nick"
+    r"|unique_?id|display_?name|login",
+    re.IGNORECASE,
+)
+# ...except counts and flags about the commenter (repliesCount, owner.is_verified).
+NOT_IDENTITY = re.compile(
+    r"(?i:count|verified|private)|(?i:(?:^|[._])(?:is|has)_)|(?:^|[a-z.])(?:is|Is|has|Has)[A-Z]"
+)
+FLAGS = frozenset({"true", "false"})
 # Columns that never hold a handle: left alone, which also keeps scoring fast.
 KEEP = {"comment_id", "post_id", "post_owner", "created_at", "created_at_raw", "label",
         "source_file", "clean_text", "dedup_key", "lang", "pred_label", "reasons",
@@ -69,7 +81,7 @@ def pseudonym(handle: str, key: bytes) -> str:
 
 
 def replace_mentions(text: str, key: bytes) -> str:
-    if "@" not in text:
+    if not any(at in text for at in AT_SIGNS):
         return text
     return MENTION.sub(lambda m: "@" + pseudonym(m.group(1), key), text)
 
@@ -80,11 +92,25 @@ def pseudonymize_frame(frame: pd.DataFrame, key: bytes) -> pd.DataFrame:
     for column in out.columns:
         if column in KEEP or not _is_text(out[column]):
             continue
-        if column == "author" or (column != "text" and IDENTITY.search(str(column))):
+        if column == "author":
             out[column] = _mapped(out[column], lambda v: pseudonym(v, key) if v.strip() else v)
+        elif column != "text" and identifies(str(column)):
+            out[column] = _mapped(out[column], lambda v: _identity_value(v, key))
         else:
             out[column] = _mapped(out[column], lambda v: replace_mentions(v, key))
     return out
+
+
+def identifies(column: str) -> bool:
+    """A passthrough column whose values are the commenter (not a count or flag about them)."""
+    return bool(IDENTITY.search(column)) and not NOT_IDENTITY.search(column)
+
+
+def _identity_value(value: str, key: bytes) -> str:
+    # JSON booleans arrive as "true"/"false"; an id column's blank or flag is no handle.
+    if not value.strip() or value.strip().casefold() in FLAGS:
+        return value
+    return pseudonym(value, key)
 
 
 def _is_text(values: pd.Series) -> bool:

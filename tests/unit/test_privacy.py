@@ -174,3 +174,24 @@ def test_a_commenter_name_column_is_pseudonymized():
     })  # fmt: skip
     out = pseudonymize_frame(frame, KEY)
     assert out["commenter_name"][0] == pseudonym("zed commenter", KEY)
+
+
+def test_handle_columns_of_other_exports_and_fullwidth_mentions():
+    # Twitter/TikTok/YouTube style names, and a mention written with a fullwidth @ (which
+    # cleaning folds to @, so the handle would surface in clean_text's source: the raw text).
+    names = ["handle", "screen_name", "nickname", "uniqueId", "display_name", "user.login"]
+    frame = pd.DataFrame({name: pd.array(["Quill_Lurker99"], dtype="string") for name in names})
+    frame["text"] = pd.array(["hi \uff20mira.bot.farm and \ufe6bxq_fan_club"], dtype="string")
+    out = pseudonymize_frame(frame, KEY)
+    assert all(out[name][0] == pseudonym("quill_lurker99", KEY) for name in names)
+    assert out["text"][0] == (
+        f"hi @{pseudonym('mira.bot.farm', KEY)} and @{pseudonym('xq_fan_club', KEY)}"
+    )
+
+
+def test_counts_and_flags_about_the_commenter_are_kept():
+    kept = {"repliesCount": "3", "owner.is_verified": "false", "ownerIsVerified": "true",
+            "isAuthorChannelOwner": "false", "owner.id": "true"}  # fmt: skip
+    frame = pd.DataFrame({k: pd.array([v], dtype="string") for k, v in kept.items()})
+    out = pseudonymize_frame(frame, KEY)
+    assert {k: out[k][0] for k in kept} == kept
