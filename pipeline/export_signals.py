@@ -48,7 +48,7 @@ class Rows:
     key: np.ndarray  # into `keys`: the stripped dedup_key, -1 where empty or missing
     post: np.ndarray
     author: np.ndarray
-    seconds: np.ndarray  # epoch seconds, NaN where missing or unparseable
+    seconds: np.ndarray  # epoch seconds, NaN where missing, unparseable or a date alone
     emoji: np.ndarray
     generic: np.ndarray
     keys: list[str]
@@ -86,7 +86,7 @@ def _part_inputs(path: Path, codes: dict[str, Codes], threshold: float) -> dict[
         "key": codes["key"](_keys(frame)),
         "post": codes["post"](text(frame, "post_id")),
         "author": codes["author"](text(frame, "author")),
-        "seconds": signals.epoch_seconds(text(frame, "created_at")),
+        "seconds": signals.burst_seconds(text(frame, "created_at")),
         "emoji": signals.flag_column(frame, "emoji_only"),
         "generic": behaviour.generic_flags(frame, threshold).to_numpy(dtype=bool),
     }

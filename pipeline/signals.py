@@ -120,7 +120,7 @@ def author_columns(
 
 def burst_columns(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -> pd.DataFrame:
     """Bursts: comments inside a W-second window on one post that holds >= K comments."""
-    seconds = epoch_seconds(text_column(df, "created_at"))
+    seconds = burst_seconds(text_column(df, "created_at"))
     post_codes, _ = pd.factorize(text_column(df, "post_id"))
     burst_size, burst_span, burst_start = burst_arrays(post_codes, seconds, config)
     out = pd.DataFrame(index=df.index)
@@ -256,6 +256,14 @@ def epoch_seconds(created_at: pd.Series) -> np.ndarray:
     # The epoch in the parsed unit: a nanosecond epoch would cast year 9999 to nanoseconds.
     seconds = (ts - pd.Timestamp(0, tz="UTC").as_unit(ts.dt.unit)).dt.total_seconds()
     return np.floor(seconds.to_numpy(dtype=float, na_value=np.nan))
+
+
+def burst_seconds(created_at: pd.Series) -> np.ndarray:
+    """epoch_seconds for bursts: NaN also for a date with no time of day ("2024-03-01"), which
+    puts a whole day's comments on one second."""
+    seconds = epoch_seconds(created_at)
+    dated = created_at.astype("string").str.contains("T", regex=False).fillna(False)
+    return np.where(dated.to_numpy(dtype=bool), seconds, np.nan)
 
 
 def _burst_episodes(post: np.ndarray, t: np.ndarray, config: SignalsConfig):

@@ -30,6 +30,8 @@ _COMPACT = {8: "%Y%m%d", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
 # An epoch outside these years is a misread (or no timestamp at all), not a comment's date.
 _EPOCH_YEARS = range(2000, 2101)
 _FORMATS = ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d.%m.%Y %H:%M")
+# A day with no time of day: kept as a date, so no burst is read into a whole day's comments.
+_DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}|\d{8}")
 
 
 def parse_labels(values: pd.Series) -> pd.Series:
@@ -50,11 +52,17 @@ def parse_timestamps(values: pd.Series) -> pd.Series:
 
 
 def normalise_timestamp(value: str) -> str | None:
-    """ISO 8601; UTC with "Z" when the input has a zone or is a unix epoch; None if unreadable."""
+    """ISO 8601; UTC with "Z" when the input has a zone or is a unix epoch; a date alone
+    ("2024-03-01", "20240301") stays a date; None if unreadable or outside the plausible
+    years (Go's zero time 0001-01-01, a 1970-01-01 placeholder)."""
+    text = value.strip()
     try:
-        return _iso(_parse_time(value.strip()))
+        moment = _parse_time(text)
     except (ValueError, OverflowError, OSError):
         return None
+    if moment is None or moment.year not in _EPOCH_YEARS:
+        return None
+    return moment.date().isoformat() if _DATE_ONLY.fullmatch(text) else _iso(moment)
 
 
 def _parse_time(text: str) -> datetime | None:
@@ -100,9 +108,7 @@ def _parse_other(text: str) -> datetime | None:
         return None
 
 
-def _iso(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
+def _iso(moment: datetime) -> str:
     if moment.tzinfo is None:
         return moment.isoformat()
     return moment.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"

@@ -195,3 +195,14 @@ def test_two_bursts_of_one_size_and_span_on_a_post_keep_their_own_generic_share(
     judged = verdict.add_verdict(signals.add_signals(twice))
     assert judged["burst_generic_share"].tolist() == pytest.approx(shares)
     assert judged["verdict"].iloc[:2].tolist() == ["generic", "generic"]  # not coordinated
+
+
+def test_a_date_without_a_time_of_day_is_no_burst(tmp_path):
+    # 8 comments dated "2026-03-02" would all sit on midnight: a burst of 8 in 0 s.
+    rows = [("p1", f"a{i}", f"comment number {i}", None, 0.1, False) for i in range(8)]
+    df = scored_frame(rows).assign(created_at=pd.array(["2026-03-02"] * 8, dtype="string"))
+    parts = write_parts(df, [4], tmp_path)
+    for out in (in_memory(parts), coded(parts)):
+        assert not out["in_burst"].any()
+    timed = df.assign(created_at=pd.array(["2026-03-02T00:00:00"] * 8, dtype="string"))
+    assert in_memory(write_parts(timed, [], tmp_path / "t"))["in_burst"].all()

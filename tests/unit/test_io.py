@@ -41,7 +41,7 @@ def test_chunk_columns_and_dtypes():
     assert df["created_at"].tolist() == [
         "2024-05-01T12:00:00Z",
         "2024-05-01T12:05:00Z",
-        "2024-05-02T00:00:00",
+        "2024-05-02",  # a date alone stays a date
     ]
     assert df["label"].tolist()[:2] == ["genuine", "spam"] and df["label"].isna()[2]
 
