@@ -1,9 +1,9 @@
 """Near-duplicate components over distinct texts: vectorised MinHash LSH, exact Jaccard checks.
 
-The result equals inserting every key into datasketch's `MinHashLSH` one by one and keeping a
-candidate pair when its true shingle Jaccard passes (the loop this replaced): the same sha1
-shingle hashes, permutations and bands give the same candidates. What changes is the cost.
-Signatures are computed block-wise in numpy with each distinct shingle hashed once,
+The result equals inserting every key into datasketch's `MinHashLSH` (with LSH_WEIGHTS) one by
+one and keeping a candidate pair when its true shingle Jaccard passes (the loop this replaced):
+the same sha1 shingle hashes, permutations and bands give the same candidates. What changes
+is the cost. Signatures are computed block-wise in numpy with each distinct shingle hashed once,
 candidates come from grouping equal bands (by 64-bit fingerprint), and a key is checked
 against each other component in its band group until one member passes, so a family of
 1,000 variants of one spam text costs about 1,000 Jaccard checks instead of 500,000 (an
@@ -23,6 +23,12 @@ from datasketch import MinHash, MinHashLSH
 _FMIX32 = (16, 0x85EBCA6B, 13, 0xC2B2AE35, 16)  # MurmurHash3 finalizer, as datasketch's affine32
 _WINDOWS = 1 << 15  # shingle windows per signature block: 16 MB of uint32 at 128 perms
 _BITS = 21  # a code point (+1) fits in 21 bits, so up to 3 of them pack into one uint64
+# How datasketch weighs false positives against false negatives when it picks bands x rows.
+# Every candidate is checked exactly, so a false positive costs only a Jaccard check, while a
+# false negative is a copy left out of its cluster. Equal weights (9 bands of 13 rows at 0.8)
+# made a pair at Jaccard 0.80-0.85 a candidate about half the time and found 133 of the 165
+# merges among the real comments' distinct keys; 14 x 9 finds 163 (docs/benchmarks.md).
+LSH_WEIGHTS = (0.1, 0.9)
 
 
 def components(
@@ -34,7 +40,7 @@ def components(
     if len(eligible) < 2:
         return labels
     texts = [_normalised(keys[i]) for i in eligible]
-    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm)
+    lsh = MinHashLSH(threshold=threshold, num_perm=num_perm, weights=LSH_WEIGHTS)
     prints = band_fingerprints(texts, k, num_perm, seed, lsh.b, lsh.r)
     sets = _ShingleSets(texts, k)
     parent = list(range(len(texts)))  # union-find; a list is faster than numpy per element

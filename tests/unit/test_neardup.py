@@ -27,7 +27,8 @@ def shingles(text: str, k: int) -> set[str]:
 
 def reference(keys: list[str], threshold: float, k: int, perms: int, min_chars: int):
     """The loop neardup replaced: insert each key into MinHashLSH, verify candidates exactly."""
-    lsh, template = MinHashLSH(threshold=threshold, num_perm=perms), MinHash(perms, seed=1)
+    lsh = MinHashLSH(threshold=threshold, num_perm=perms, weights=neardup.LSH_WEIGHTS)
+    template = MinHash(perms, seed=1)
     sets, parent = {}, list(range(len(keys)))
 
     def find(i):
@@ -91,3 +92,21 @@ def test_short_keys_stay_alone_and_edge_cases():
     keys = ["short", "short!", "a long enough text here", "a long enough text here!"]
     labels = neardup.components(keys, 0.8, 3, 128, 1, 12)
     assert labels[0] != labels[1] and labels[2] == labels[3]
+
+
+def test_pairs_just_above_the_threshold_are_found():
+    # Pairs at Jaccard 0.80-0.85: with equal LSH weights (9 x 13) about half were candidates.
+    rng = random.Random(0)
+    words = ["spam", "free", "music", "channel", "subscribe", "check", "out", "video", "thanks"]
+    pairs = []
+    while len(pairs) < 150:
+        base = " ".join(rng.choice(words) for _ in range(rng.randint(12, 20)))
+        edit = list(base)
+        for _ in range(rng.randint(1, 4)):
+            edit[rng.randrange(len(edit))] = rng.choice("xyzq")
+        other = "".join(edit)
+        a, b = shingles(base, 3), shingles(other, 3)
+        if 0.8 <= len(a & b) / len(a | b) < 0.85:
+            pairs.append((base, other))
+    found = [neardup.components([a, b], 0.8, 3, 128, 1, 12) for a, b in pairs]
+    assert np.mean([labels[0] == labels[1] for labels in found]) >= 0.85
