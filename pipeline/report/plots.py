@@ -154,7 +154,7 @@ def time_histogram(
     if finite.size == 0:
         return None
     start, step = _time_bins(float(finite.min()), float(finite.max()), max_bins)
-    n_bins = max(1, math.ceil((finite.max() - start) / step + 1e-9))
+    n_bins = _n_bins(start, float(finite.max()), step)
     edges = start + step * np.arange(n_bins + 1)
     labels = [f"{_stamp(a, step)} \u2013 {_stamp(a + step, step)} UTC" for a in edges[:-1]]
     # Date labels are ~80 px wide: five fit a full-width chart, three a compact one.
@@ -203,12 +203,19 @@ _STEPS = (60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600, 86400, 7 * 86
 
 def _time_bins(lo: float, hi: float, max_bins: int) -> tuple[float, float]:
     """(aligned start, bin width in seconds): the smallest readable width giving <= max_bins."""
-    span = max(hi - lo, 1.0)
-    width = next((s for s in _STEPS if span / s <= max_bins), _STEPS[-1])
-    if span / width > max_bins:  # longer than 48 months: whole days, starting on lo's day
-        width = math.ceil(span / max_bins / 86400) * 86400
-        return math.floor(lo / 86400) * 86400, float(width)
+    # Bins start on a whole step at or before lo, so the span to cover includes that offset.
+    fits = (s for s in _STEPS if _n_bins(math.floor(lo / s) * s, hi, s) <= max_bins)
+    width = next(fits, None)
+    if width is None:  # longer than 48 months: whole days, starting on lo's day
+        start = math.floor(lo / 86400) * 86400
+        width = max(1, math.ceil((hi - start) / max_bins / 86400)) * 86400
+        return start, float(width)
     return math.floor(lo / width) * width, float(width)
+
+
+def _n_bins(start: float, hi: float, step: float) -> int:
+    """Bins of `step` from `start` that hold `hi` (a value on an edge opens the next bin)."""
+    return max(1, math.ceil((hi - start) / step + 1e-9))
 
 
 def _stamp(seconds: float, width: float) -> str:

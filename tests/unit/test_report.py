@@ -373,3 +373,19 @@ def test_share_bars_show_the_fake_share_the_tables_sort_by():
     spam_only = [{k: v for k, v in rows[0].items() if not k.startswith("fake")}]
     chart = plots.share_bars(spam_only, "group")
     assert not chart.fake and (chart.bars[0].value, chart.bars[0].corrected) == (0.1, 0.08)
+
+
+def test_a_rerun_with_fewer_groupings_removes_the_old_tables(tmp_path):
+    build_report(scored_frame(), tmp_path, manifest=MANIFEST)
+    assert (tmp_path / "groups_author.csv").is_file()
+    paths = build_report(scored_frame(), tmp_path, manifest=MANIFEST, by=("owner",))
+    assert sorted(p.name for p in tmp_path.glob("groups_*.csv")) == ["groups_owner.csv"]
+    assert set(paths.groups) == {"owner"}
+
+
+@pytest.mark.parametrize("lo, span", [(1_700_000_000 + 59, 48 * 60 - 1), (1_700_003_000, 47 * 3600),
+                                      (1_700_000_000, 86400 * 2000), (1_700_000_123, 0)])  # fmt: skip
+def test_the_timeline_has_at_most_48_bins_covering_every_comment(lo, span):
+    stamps = pd.Series(pd.to_datetime([lo, lo + span / 2, lo + span], unit="s", utc=True))
+    h = plots.time_histogram(stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ"), None)
+    assert 1 <= len(h.bins) <= 48 and sum(b.n_all for b in h.bins) == 3
