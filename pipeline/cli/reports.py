@@ -63,12 +63,20 @@ def report(
     """
     from pipeline.artifact import read_manifest
     from pipeline.report import build_report
+    from pipeline.report.summary import other_threshold
 
     transform = pseudonymizer(pseudonymize, pseudonym_key_file)
     frame = io.read_scored(scored)
     frame = transform(frame) if transform is not None else frame
+    manifest = read_manifest(model)
+    if mismatched := other_threshold(frame, manifest):
+        STDERR.print(terminal_safe(
+            f"warning: {mismatched:,} rows' pred_label disagree with p_spam >= "
+            f"{manifest['threshold']:.4g}, the threshold of {model}: the file was scored with "
+            "another model; pass it with --model, or its error rates correct the wrong flags"
+        ), highlight=False, markup=False)  # fmt: skip
     with exclusive(output):
-        paths = build_report(frame, output, _groupings(by), read_manifest(model), title)
+        paths = build_report(frame, output, _groupings(by), manifest, title)
     STDERR.print(f"report written to {paths.html}", highlight=False)
 
 

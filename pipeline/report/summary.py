@@ -55,6 +55,17 @@ def flags(scored: pd.DataFrame) -> pd.Series:
     return scored["pred_label"].astype("string").str.casefold().eq("spam").fillna(False)
 
 
+def other_threshold(scored: pd.DataFrame, manifest: Mapping[str, Any] | None) -> int:
+    """Rows whose pred_label disagrees with p_spam >= the manifest's threshold: a file scored
+    with another model (or threshold) than the one whose error rates would correct it."""
+    threshold = _float((manifest or {}).get("threshold"))
+    if threshold is None or "p_spam" not in scored or "pred_label" not in scored:
+        return 0
+    p = pd.to_numeric(scored["p_spam"], errors="coerce")
+    known = p.notna() & scored["pred_label"].notna()
+    return int((flags(scored) != (p >= threshold))[known].sum())
+
+
 def error_rates(manifest: Mapping[str, Any] | None) -> ErrorRates | None:
     """The manifest's measured error rates, or None when absent or unusable."""
     try:

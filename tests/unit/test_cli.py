@@ -132,6 +132,21 @@ def test_report_on_what_is_not_a_scored_table_is_one_line_exit_2(tiny_model_dir,
         assert "Traceback" not in result.output
 
 
+def test_report_warns_when_the_file_was_scored_at_another_threshold(audit_dir, tiny_model_dir,
+                                                                    tmp_path):  # fmt: skip
+    scored = pd.read_parquet(audit_dir / "scored.parquet")
+    result = invoke("report", audit_dir / "scored.parquet", "-o", tmp_path / "same", "--model",
+                    tiny_model_dir)  # fmt: skip
+    assert result.exit_code == 0 and "warning" not in result.output  # its own model
+    # As if scored by a model with a lower threshold: 3 comments at p_spam 0.01 flagged.
+    scored.loc[scored.index[:3], ["p_spam", "pred_label"]] = [0.01, "spam"]
+    scored.to_parquet(tmp_path / "other.parquet")
+    result = invoke("report", tmp_path / "other.parquet", "-o", tmp_path / "r", "--model",
+                    tiny_model_dir)  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "warning: 3 rows' pred_label disagree" in " ".join(result.output.split())
+
+
 def test_report_on_parts_skips_notes_and_checkpoints(audit_dir, tiny_model_dir, tmp_path):
     parts = tmp_path / "scored"
     (parts / "run.parquet.parts").mkdir(parents=True)

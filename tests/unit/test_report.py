@@ -383,8 +383,11 @@ def test_a_rerun_with_fewer_groupings_removes_the_old_tables(tmp_path):
     assert set(paths.groups) == {"owner"}
 
 
-@pytest.mark.parametrize("lo, span", [(1_700_000_000 + 59, 48 * 60 - 1), (1_700_003_000, 47 * 3600),
-                                      (1_700_000_000, 86400 * 2000), (1_700_000_123, 0)])  # fmt: skip
+@pytest.mark.parametrize(
+    "lo, span",
+    [(1_700_000_059, 48 * 60 - 1), (1_700_003_000, 47 * 3600), (1_700_000_000, 86400 * 2000),
+     (1_700_000_123, 0)],
+)  # fmt: skip
 def test_the_timeline_has_at_most_48_bins_covering_every_comment(lo, span):
     stamps = pd.Series(pd.to_datetime([lo, lo + span / 2, lo + span], unit="s", utc=True))
     h = plots.time_histogram(stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ"), None)
