@@ -234,8 +234,13 @@ def signal_frames(
 def _joined(
     parts: list[Path], extra: Iterator[pd.DataFrame], config: signals.SignalsConfig
 ) -> Iterator[pd.DataFrame]:
+    # A field first seen in a later chunk is in later parts only; the output has it throughout
+    # (passthrough columns are text), so no column depends on where the chunks were cut.
+    columns = list(dict.fromkeys(n for path in parts for n in pq.read_schema(path).names))
     for path, sig in zip(parts, extra, strict=True):
         frame = pd.read_parquet(path)
+        missing = [c for c in columns if c not in frame.columns]
+        frame = frame.assign(**{c: pd.array([pd.NA] * len(frame), dtype="string") for c in missing})
         out = _judged(pd.concat([frame, sig.set_index(frame.index)], axis=1))
         out["reasons"] = reasons.reasons_for(out, config)
         yield out

@@ -313,3 +313,17 @@ def test_another_backend_does_not_resume_the_checkpoint(tmp_path, classifier):
 def test_standard_input_cannot_be_resumed(tmp_path, classifier):
     with pytest.raises(io.InputError, match="--resume needs a file"):
         score_file("-", tmp_path / "out.parquet", classifier, resume=True)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_a_field_first_seen_in_a_later_chunk_is_kept(tmp_path, classifier, suffix):
+    # A reply's parent id appears only from record 30 on: chunks of 10 put it in later parts.
+    rows = [{"comment_id": str(i), "post_id": "p", "text": f"comment number {i}",
+             **({"parent_id": f"c{i - 1}"} if i >= 30 else {})} for i in range(40)]  # fmt: skip
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / f"out{suffix}"
+    score_file(src, out, classifier, config=ScoreConfig(chunk_size=10, first_chunk_size=10))
+    scored = io.read_scored(out, required=())
+    assert scored["parent_id"].isna().sum() == 30
+    assert scored["parent_id"].dropna().tolist() == [f"c{i}" for i in range(29, 39)]
