@@ -10,6 +10,7 @@ Nothing is dropped silently: every skipped row is counted in the returned report
 from __future__ import annotations
 
 import logging
+import math
 from pathlib import Path
 from typing import Any
 
@@ -190,6 +191,12 @@ def _split_ungrouped(
     counts = examples["y"].value_counts()
     if len(counts) < 2 or counts.min() < 2:
         raise TrainingDataError("need at least 2 examples of each label to split off validation")
+    n_val = math.ceil(val_fraction * len(examples))  # as StratifiedShuffleSplit rounds it
+    if n_val < 2 or len(examples) - n_val < 2:
+        raise TrainingDataError(
+            f"data.val_fraction {val_fraction:g} of {len(examples)} examples leaves {n_val} for"
+            " validation; both sides need one of each label: raise it or add examples"
+        )
     log.warning(
         "all %d examples are in one group (no post/owner column): validation is a random"
         " split, not a grouped one, so its scores may be optimistic",

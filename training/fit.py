@@ -25,6 +25,7 @@ from pipeline.tokens import load_hf_tokenizer
 from training import distill
 from training.calibrate import choose_threshold, error_rates, fit_temperature
 from training.config import TrainConfig
+from training.data import TrainingDataError
 from training.evaluate import binary_metrics
 from training.heads import (
     GENERIC,
@@ -225,6 +226,9 @@ def fit(
     """Train on `train`, early-stop and calibrate on `val` (frames from training.data).
     `threshold_rule`: decide at its threshold instead of choosing one on `val`."""
     import transformers
+
+    if train.empty:
+        raise TrainingDataError("no training rows are left once the held-out data is set aside")
 
     transformers.set_seed(cfg.train.seed)
     torch.set_num_threads(available_cores())

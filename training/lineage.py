@@ -48,16 +48,33 @@ class Splits:
 
 
 def child_splits(
-    examples: pd.DataFrame, parent_held_out: pd.DataFrame, fraction: float, seed: int
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(train, validation, gate) of a fine-tune. The parent's held-out rows are shared out:
-    half for early stopping and calibration (old spam must stay caught), half for the gate."""
+    examples: pd.DataFrame, parent: Splits, fraction: float, seed: int
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, frozenset[str]]:
+    """(train, validation, gate, groups split at random) of a fine-tune. The parent's held-out
+    rows are shared out: half for early stopping and calibration (old spam must stay caught),
+    half for the gate. New validation rows the parent trained on are left out: the child would
+    early-stop and calibrate on texts its starting point already fits."""
     train, val, gate = split_three(examples, fraction, seed)
-    old = exclude_keys(parent_held_out, pd.concat([val, gate]))
+    # With one group left after the gate, validation was cut through it at random.
+    rest = pd.concat([train, val])
+    unsplit = unsplit_groups(examples) | (unsplit_groups(rest) if len(val) else frozenset())
+    old = exclude_keys(parent.held_out, pd.concat([val, gate]))
     old_val, old_gate = halve(old, seed)
     gate = pd.concat([gate.assign(gate_part="new samples"),
                       old_gate.assign(gate_part="parent held-out")], ignore_index=True)  # fmt: skip
-    return train, pd.concat([val, old_val], ignore_index=True), gate
+    return train, _unseen_validation(val, old_val, parent.trained), gate, unsplit
+
+
+def _unseen_validation(new: pd.DataFrame, old: pd.DataFrame, trained: pd.DataFrame) -> pd.DataFrame:
+    """New validation rows the parent did not train on, plus the parent's share; all of them,
+    with a warning, when that would leave none (new samples that are the parent's own data)."""
+    unseen = exclude_keys(new, trained)
+    kept = pd.concat([unseen, old], ignore_index=True)
+    if len(unseen) < len(new):
+        what = "left out" if len(kept) else "kept: nothing else is left to validate on"
+        log.warning("%d new validation rows are texts the parent trained on: %s",
+                    len(new) - len(unseen), what)  # fmt: skip
+    return kept if len(kept) else pd.concat([new, old], ignore_index=True)
 
 
 def generation(entry: dict[str, Any], split: str = FINETUNE) -> dict[str, Any]:
@@ -125,8 +142,9 @@ def rebuild(lineage: list[dict[str, Any]], frames: list[pd.DataFrame]) -> Splits
             train, val = split_grouped(examples, fraction, seed)
             held = val
         else:
-            train, val, gate = child_splits(examples, splits.held_out, fraction, seed)
+            train, val, gate, random = child_splits(examples, splits, fraction, seed)
             held = pd.concat([val, gate], ignore_index=True)
+            unsplit |= random
         trained = pd.concat([splits.trained, train]) if splits is not None else train
         held = exclude_keys(held.drop_duplicates("dedup_key"), trained)
         unsplit |= unsplit_groups(examples)
@@ -140,12 +158,18 @@ def _find_old_file(entry: dict[str, Any], init_from: Path) -> Path:
     for candidate in (recorded, init_from.resolve().parents[1] / recorded):
         if candidate.is_file():
             if sha256_file(candidate) != entry["sha256"]:
-                log.warning("replay file %s changed since the model was trained", candidate)
+                # Its rows and splits are no longer the ones the parent saw: the rebuilt
+                # held-out data could hold texts the parent trained on.
+                raise TrainingDataError(
+                    f"{candidate} changed since {init_from} (or an ancestor) was trained on it"
+                    " (sha256 differs): restore that version; the fine-tune rebuilds the"
+                    " parent's held-out data from it"
+                )
             return candidate
     raise TrainingDataError(
         f"replay data {recorded} (training data of {init_from} or its ancestors) not found;"
-        " make it available at that path, or set --data.replay_fraction=0 to fine-tune"
-        " without replay"
+        " make it available at that path: the fine-tune replays it and rebuilds the parent's"
+        " held-out data from it for the promotion check"
     )
 
 

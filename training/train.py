@@ -63,6 +63,11 @@ def run_training(
     if out_dir.exists():
         raise ModelError(f"{out_dir} already exists; choose a new directory (never overwritten)")
     init_from = Path(init_from) if init_from is not None else None
+    if init_from is not None and out_dir.resolve().is_relative_to(init_from.resolve()):
+        # Files the parent's manifest does not list would fail its verification from then on.
+        raise ModelError(
+            f"{out_dir} is inside the model {init_from}; choose a directory outside it"
+        )
     if init_from is not None:  # before minutes of reading and training
         cfg = inherited_config(cfg, init_from)
     paths = list(data_paths) or list(cfg.data.paths)
@@ -106,10 +111,10 @@ def finetune_sets(
     """(train, validation, gate, manifest records) of a fine-tune. Nothing of validation or
     the gate trains the child, not even another comment of the same post."""
     fraction, seed = cfg.data.val_fraction, cfg.train.seed
-    train, val, gate = child_splits(examples, parent.held_out(), fraction, seed)
+    train, val, gate, random = child_splits(examples, parent.splits, fraction, seed)
     gate, composition = gate_set(gate, val, _reference(reference_paths, cfg), parent)
     held = pd.concat([val, gate], ignore_index=True)
-    unsplit = unsplit_groups(examples) | parent.splits.unsplit
+    unsplit = random | parent.splits.unsplit
     train = exclude_held_out(train, held, "training", unsplit)
     train, replay = add_replay(train, held, parent, cfg, unsplit)
     return train, val, gate, {"replay": replay, "gate": composition}
@@ -195,9 +200,10 @@ def exclude_held_out(
     kept = exclude_keys(frame, held_out)
     groups = set(held_out["group"]) - unsplit
     kept = kept[~kept["group"].isin(groups)].reset_index(drop=True)
-    if len(kept) < len(frame):
-        log.info("%d %s rows share a text or a group with the held-out data: left out",
-                 len(frame) - len(kept), what)  # fmt: skip
+    if len(kept) < len(frame):  # the user's own rows say so; replay's are routine
+        level = logging.INFO if what == "replay" else logging.WARNING
+        log.log(level, "%d %s rows share a text or a group with the held-out data: left out",
+                len(frame) - len(kept), what)  # fmt: skip
     return kept
 
 

@@ -62,7 +62,9 @@ def test_the_gate_holds_rows_neither_model_used(make_config, old, tmp_path, monk
     keys = lambda frame: set(frame["dedup_key"])  # noqa: E731
     assert len(gate) > 0 and len(val) > 0
     assert not keys(gate) & keys(val)  # the child early-stopped and calibrated on val
-    assert not keys(gate) & keys(train_module.Parent.load(old).trained())
+    parent_trained = keys(train_module.Parent.load(old).trained())
+    assert not keys(gate) & parent_trained
+    assert not keys(val) & parent_trained  # nor early-stopped on texts its parent fits
     held = pd.concat([val, gate])
     assert not keys(train) & keys(held) and not set(train["group"]) & set(held["group"])
     promotion = child.manifest["metrics"]["promotion"]
@@ -138,3 +140,47 @@ def test_a_plain_file_records_its_random_split_and_still_trains(make_config, tmp
                      tmp_path / "child", force=True)  # fmt: skip
     assert child.manifest["training"]["n_train"] > 0
     assert child.manifest["training"]["replay"]["rows"] > 0
+
+
+def test_new_samples_from_two_posts_still_train(make_config, old, tmp_path):
+    # The gate takes one post; validation is then cut at random through the other, whose
+    # remaining rows must still train (they were all left out: 0 training rows, NaN loss).
+    from training.train import finetune
+
+    two = pd.read_csv(_csv(tmp_path / "n.csv", " again", "q"))
+    two.assign(post_id=np.where(np.arange(len(two)) // 2 % 2, "q0", "q1")).to_csv(
+        tmp_path / "two.csv", index=False
+    )
+    child = finetune(make_config(overrides=SETTINGS), old, [tmp_path / "two.csv"],
+                     tmp_path / "child", force=True)  # fmt: skip
+    training = child.manifest["training"]
+    assert training["n_train"] > training["replay"]["rows"] > 0
+
+
+def test_a_replay_file_changed_since_training_is_refused(make_config, old, tmp_path):
+    from training.data import TrainingDataError
+    from training.train import finetune
+
+    with (tmp_path / "old.csv").open("a") as f:
+        f.write("x1,p9,a text added afterwards,spam\n")
+    _csv(tmp_path / "new.csv", " again", "q")
+    with pytest.raises(TrainingDataError, match="changed since"):
+        finetune(make_config(overrides=SETTINGS), old, [tmp_path / "new.csv"], tmp_path / "c")
+
+
+def test_a_child_inside_its_parent_is_refused(make_config, old, tmp_path):
+    from pipeline.artifact import ModelError, verify_dir
+    from training.train import finetune
+
+    _csv(tmp_path / "new.csv", " again", "q")
+    with pytest.raises(ModelError, match="inside the model"):
+        finetune(make_config(overrides=SETTINGS), old, [tmp_path / "new.csv"], old / "child")
+    verify_dir(old)  # the parent still verifies
+
+
+def test_a_validation_fraction_too_small_for_the_data_is_an_error(tmp_path):
+    from training.data import TrainingDataError, split_grouped
+
+    toy = toy_examples().assign(group="file:plain.csv").iloc[:20].reset_index(drop=True)
+    with pytest.raises(TrainingDataError, match="val_fraction 0.05 of 20 examples"):
+        split_grouped(toy, 0.05, 0)
