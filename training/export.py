@@ -133,9 +133,11 @@ def model_card(manifest: dict[str, Any], notes: str = "") -> str:
 def _replayed(manifest: dict[str, Any]) -> str:
     """The earlier generations' files a fine-tune replayed and was judged on."""
     earlier = manifest["training"].get("lineage", [])[:-1]
+    replayed = manifest["training"].get("replay", {}).get("rows", 0) > 0
+    role = "replayed, its" if replayed else "not replayed (no replay rows); its"
     return "".join(
         f"\n- `{Path(d['path']).name}`: {d['rows']} rows, sha256 `{d['sha256'][:16]}...`"
-        " (an earlier generation's data: replayed, its held-out rows judged the promotion)"
+        f" (an earlier generation's data: {role} held-out rows judged the promotion)"
         for entry in earlier
         for d in entry["data"]
     )

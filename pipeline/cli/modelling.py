@@ -98,6 +98,9 @@ def evaluate(
     from training.evaluate import evaluate as run_evaluate
     from training.evaluate import to_markdown
 
+    if output is not None and output.suffix.lower() != ".json":
+        # The plot goes next to it with the .svg ending: `-o x.svg` would overwrite the JSON.
+        fail(f"--output {output}: give a .json path (the plot is written beside it as .svg)")
     sink = io.RejectSink()
     try:
         result = run_evaluate(model, data, io.parse_mapping(map), output, sink)

@@ -250,6 +250,14 @@ def test_evaluate_on_one_class_is_exit_2_and_writes_rejects_beside_its_output(
     assert rejects[["line", "field"]].values.tolist() == [[14, "label"]]
 
 
+def test_evaluate_output_must_be_json(tiny_model_dir, tmp_path):
+    data = tmp_path / "d.csv"
+    data.write_text("text,label\nbuy now,spam\nhi,genuine\n")
+    result = invoke("evaluate", "--data", data, "--model", tiny_model_dir, "-o", tmp_path / "x.svg")
+    assert result.exit_code == 2 and "give a .json path" in result.output
+    assert not (tmp_path / "x.svg").exists()
+
+
 def test_timestamps_at_the_ends_of_the_calendar_are_scored_and_reported(tiny_model_dir, tmp_path):
     stamps = ["9999-12-31T23:59:59Z", "0001-01-01T00:00:00", "2262-04-12T00:00:00Z"]
     rows = [{"text": f"comment {i}", "post_id": "p", "author": f"a{i}", "created_at": t}

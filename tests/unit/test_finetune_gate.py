@@ -184,3 +184,13 @@ def test_a_validation_fraction_too_small_for_the_data_is_an_error(tmp_path):
     toy = toy_examples().assign(group="file:plain.csv").iloc[:20].reset_index(drop=True)
     with pytest.raises(TrainingDataError, match="val_fraction 0.05 of 20 examples"):
         split_grouped(toy, 0.05, 0)
+
+
+def test_the_card_says_replayed_only_when_rows_were_replayed():
+    from training.export import _replayed
+
+    data = [{"path": "data/old.csv", "rows": 10, "sha256": "ab" * 32}]
+    lineage = [{"data": data}, {"data": []}]
+    for rows, says in ((20, "replayed, its held-out"), (0, "not replayed (no replay rows)")):
+        manifest = {"training": {"lineage": lineage, "replay": {"rows": rows}}}
+        assert says in _replayed(manifest)
