@@ -79,7 +79,7 @@ def run_training(
     parent = Parent.load(init_from) if init_from is not None else None
     if parent is None:
         train, val = split_grouped(examples, cfg.data.val_fraction, cfg.train.seed)
-        held = _held_out(val, reference_paths, cfg)
+        held, extra["reference_data"] = _held_out(val, reference_paths, cfg)
         train = exclude_held_out(train, held, "training", unsplit_groups(examples))
         fitted = fit(cfg, train, val)
     else:
@@ -112,12 +112,13 @@ def finetune_sets(
     the gate trains the child, not even another comment of the same post."""
     fraction, seed = cfg.data.val_fraction, cfg.train.seed
     train, val, gate, random = child_splits(examples, parent.splits, fraction, seed)
-    gate, composition = gate_set(gate, val, _reference(reference_paths, cfg), parent)
+    reference, files = _reference(reference_paths, cfg)
+    gate, composition = gate_set(gate, val, reference, parent)
     held = pd.concat([val, gate], ignore_index=True)
     unsplit = random | parent.splits.unsplit
     train = exclude_held_out(train, held, "training", unsplit)
     train, replay = add_replay(train, held, parent, cfg, unsplit)
-    return train, val, gate, {"replay": replay, "gate": composition}
+    return train, val, gate, {"replay": replay, "gate": composition, "reference_data": files}
 
 
 def gate_set(
@@ -135,10 +136,12 @@ def gate_set(
     return unseen, {**composition, "left_out_parent_trained": len(gate) - len(unseen)}
 
 
-def _reference(reference_paths: Any, cfg: TrainConfig) -> pd.DataFrame | None:
+def _reference(reference_paths: Any, cfg: TrainConfig) -> tuple[pd.DataFrame | None, list]:
+    """The --reference examples and their file records (path, sha256, rows) for the manifest."""
     if not reference_paths:
-        return None
-    return load_examples(list(reference_paths), cfg.data.mapping, cfg.data.group_by)[0]
+        return None, []
+    frame, report = load_examples(list(reference_paths), cfg.data.mapping, cfg.data.group_by)
+    return frame, report["files"]
 
 
 def _lineage(cfg: TrainConfig, report: dict, parent: Parent | None) -> list[dict[str, Any]]:
@@ -207,13 +210,15 @@ def exclude_held_out(
     return kept
 
 
-def _held_out(val: pd.DataFrame, reference_paths: Any, cfg: TrainConfig) -> pd.DataFrame:
-    """Validation split plus reference sets: data no model in this run trains on."""
-    if not reference_paths:
-        return val
-    reference, _ = load_examples(list(reference_paths), cfg.data.mapping, cfg.data.group_by)
-    reference = exclude_keys(reference, val)
-    return pd.concat([val, reference], ignore_index=True)
+def _held_out(
+    val: pd.DataFrame, reference_paths: Any, cfg: TrainConfig
+) -> tuple[pd.DataFrame, list]:
+    """Validation split plus reference sets (data no model in this run trains on), and the
+    reference files' records."""
+    reference, files = _reference(reference_paths, cfg)
+    if reference is None:
+        return val, files
+    return pd.concat([val, exclude_keys(reference, val)], ignore_index=True), files
 
 
 def add_replay(

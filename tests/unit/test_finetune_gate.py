@@ -194,3 +194,16 @@ def test_the_card_says_replayed_only_when_rows_were_replayed():
     for rows, says in ((20, "replayed, its held-out"), (0, "not replayed (no replay rows)")):
         manifest = {"training": {"lineage": lineage, "replay": {"rows": rows}}}
         assert says in _replayed(manifest)
+
+
+def test_reference_files_are_recorded(make_config, old, tmp_path):
+    from pipeline.artifact import sha256_file
+    from training.train import finetune
+
+    _csv(tmp_path / "new.csv", " again", "q")
+    reference = _csv(tmp_path / "ref.csv", " seen elsewhere", "r")
+    child = finetune(make_config(overrides=SETTINGS), old, [tmp_path / "new.csv"],
+                     tmp_path / "child", reference_paths=[reference], force=True)  # fmt: skip
+    (record,) = child.manifest["training"]["reference_data"]
+    assert record["sha256"] == sha256_file(reference) and record["rows"] > 0
+    assert child.manifest["metrics"]["promotion"]["composition"]["reference"] > 0
