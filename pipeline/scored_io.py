@@ -25,7 +25,7 @@ _FLOATS = frozenset({"upper_ratio", "burst_span_s", "author_generic_share", "bur
 _TEXTS = frozenset({"lang", "cluster_id"})  # among the feature and signal columns
 # Never null in a scored table but often "", which CSV cannot tell from a missing value.
 _NEVER_NULL = frozenset({"clean_text", "dedup_key", "reasons", "verdict_reason"})
-_GUARD = r"^'(?=[=+\-@\t\r])"  # the quote writers.guard_formulas puts before a formula
+_GUARD = r"^'(?='*[=+\-@\t\r])"  # the quote writers.guard_formulas puts before a formula
 _NOT_SCORED = "not the output of `comment-audit score`"
 
 

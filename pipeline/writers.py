@@ -11,6 +11,7 @@ import gzip
 import io
 import logging
 import os
+import re
 import secrets
 from collections.abc import Iterable
 from pathlib import Path
@@ -58,8 +59,13 @@ def guard_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+# A formula's first character, after any quotes: a text that already starts with "'+" gets its
+# quote too, so that reading back (scored_io) removes exactly the one added here.
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+
+
 def _guard_cell(value: object) -> object:
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if isinstance(value, str) and _FORMULA.match(value):
         return "'" + value
     return value
 

@@ -162,3 +162,14 @@ def test_csv_written_then_read_keeps_every_text(tmp_path_factory, texts):
     back = pd.concat(list(read_chunks(path)))
     guard = tuple("=+-@\t\r")
     assert back["text"].tolist() == [("'" + t if t.startswith(guard) else t) for t in texts]
+
+
+def test_a_text_that_starts_with_a_quote_and_a_formula_reads_back_as_written(tmp_path):
+    from pipeline.io import read_scored
+
+    texts = ["+1", "'+1", "''=x", "'quoted", "plain"]
+    frame = pd.DataFrame({"text": pd.array(texts, dtype="string"), "pred_label": "genuine"})
+    write_table([frame], tmp_path / "s.csv")
+    written = pd.read_csv(tmp_path / "s.csv", dtype=str)["text"].tolist()
+    assert written == ["'+1", "''+1", "'''=x", "'quoted", "plain"]
+    assert read_scored(tmp_path / "s.csv", required=())["text"].tolist() == texts
