@@ -32,6 +32,8 @@ _EPOCH_YEARS = range(2000, 2101)
 _FORMATS = ("%a %b %d %H:%M:%S %z %Y", "%Y-%m-%d %H:%M:%S %z", "%d.%m.%Y %H:%M")
 # A day with no time of day: kept as a date, so no burst is read into a whole day's comments.
 _DATE_ONLY = re.compile(r"\d{4}-\d{2}-\d{2}|\d{8}")
+# "Z" in any case, or " UTC" / " utc" spelled out, ends an ISO timestamp in UTC.
+_UTC_SUFFIX = re.compile(r"(?:z| ?utc)$", re.IGNORECASE)
 
 
 def parse_labels(values: pd.Series) -> pd.Series:
@@ -73,7 +75,7 @@ def _parse_time(text: str) -> datetime | None:
     if _EPOCH.fullmatch(text) or _SCIENTIFIC.fullmatch(text):
         return _from_epoch(float(text))
     try:
-        return datetime.fromisoformat(text.replace(" UTC", "Z"))
+        return datetime.fromisoformat(_UTC_SUFFIX.sub("Z", text))
     except ValueError:
         return _parse_other(text)
 

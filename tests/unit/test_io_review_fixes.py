@@ -105,6 +105,8 @@ def test_a_jsonl_record_with_a_data_list_is_a_record_not_a_page(tmp_path):
         ("202403011015", "2024-03-01T10:15:00"),  # was read as milliseconds: 1976
         ("20240301", "2024-03-01"),  # a date alone stays a date (no burst at midnight)
         ("2024-03-01", "2024-03-01"),
+        ("2024-03-01T10:15:00z", "2024-03-01T10:15:00Z"),  # lowercase z and utc
+        ("2024-03-01 10:15:00 utc", "2024-03-01T10:15:00Z"),
         ("1970-01-01T00:00:00Z", None),  # placeholders, not comment times
         ("0001-01-01T00:00:00Z", None),
         ("20241301101500", None),  # month 13: neither a date nor a plausible epoch
