@@ -55,7 +55,8 @@ def train(
     from pipeline.config import split_overrides
     from training.config import load_train_config
     from training.data import TrainingDataError
-    from training.train import PromotionRefused, run_training
+    from training.finetune import PromotionRefused
+    from training.train import run_training
 
     cfg = load_train_config(config, split_overrides(ctx.args))
     sink, model = io.RejectSink(), None

@@ -36,6 +36,7 @@ def old(make_config, tmp_path) -> Path:
 
 
 def test_the_gate_holds_rows_neither_model_used(make_config, old, tmp_path, monkeypatch):
+    import training.finetune as finetune_module
     import training.train as train_module
     from training.data import load_examples
 
@@ -44,7 +45,7 @@ def test_the_gate_holds_rows_neither_model_used(make_config, old, tmp_path, monk
                      pd.read_csv(tmp_path / "old.csv")])  # fmt: skip
     new.to_csv(tmp_path / "new.csv", index=False)
     seen: dict[str, pd.DataFrame] = {}
-    fit, evaluate_frame = train_module.fit, train_module.evaluate_frame
+    fit, evaluate_frame = train_module.fit, finetune_module.evaluate_frame
 
     def spy_fit(cfg, train, val, *args):
         seen.update(train=train, val=val)
@@ -55,14 +56,14 @@ def test_the_gate_holds_rows_neither_model_used(make_config, old, tmp_path, monk
         return evaluate_frame(model, frame)
 
     monkeypatch.setattr(train_module, "fit", spy_fit)
-    monkeypatch.setattr(train_module, "evaluate_frame", spy_evaluate)
+    monkeypatch.setattr(finetune_module, "evaluate_frame", spy_evaluate)
     child = train_module.finetune(make_config(overrides=SETTINGS), old, [tmp_path / "new.csv"],
                                   tmp_path / "child", force=True)  # fmt: skip
     train, val, gate = seen["train"], seen["val"], seen["gate"]
     keys = lambda frame: set(frame["dedup_key"])  # noqa: E731
     assert len(gate) > 0 and len(val) > 0
     assert not keys(gate) & keys(val)  # the child early-stopped and calibrated on val
-    parent_trained = keys(train_module.Parent.load(old).trained())
+    parent_trained = keys(finetune_module.Parent.load(old).trained())
     assert not keys(gate) & parent_trained
     assert not keys(val) & parent_trained  # nor early-stopped on texts its parent fits
     held = pd.concat([val, gate])
@@ -102,7 +103,8 @@ def test_model_settings_are_the_parents_and_a_different_one_is_refused(old, tmp_
 
 def test_a_grandchild_replays_and_is_judged_on_the_original_data(make_config, old, tmp_path):
     from pipeline.artifact import sha256_file
-    from training.train import Parent, finetune
+    from training.lineage import Parent
+    from training.train import finetune
 
     cfg = make_config(overrides=SETTINGS)
     finetune(cfg, old, [_csv(tmp_path / "new.csv", " again", "q")], tmp_path / "child",

@@ -8,7 +8,7 @@ import pandas as pd
 from tests.unit.conftest import toy_examples
 from tests.unit.test_split import _csv
 from training.data import load_examples
-from training.train import exclude_held_out
+from training.finetune import exclude_held_out
 
 
 def test_held_out_texts_and_groups_are_left_out_of_training():
@@ -23,7 +23,9 @@ def test_held_out_texts_and_groups_are_left_out_of_training():
 
 
 def test_the_gate_leaves_out_what_the_parent_trained_on(make_config, tmp_path):
-    from training.train import Parent, finetune, finetune_sets, run_training
+    from training.finetune import finetune_sets
+    from training.lineage import Parent
+    from training.train import finetune, run_training
 
     path = _csv(tmp_path)
     old = tmp_path / "old"

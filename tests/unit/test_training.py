@@ -172,6 +172,7 @@ def test_run_training_publishes_verified_model(make_config, labelled_csv, tmp_pa
 def test_finetune_replays_old_data_and_gates_promotion(
     make_config, labelled_csv, tmp_path, monkeypatch
 ):
+    import training.finetune as finetune_module
     import training.train as train_module
     from training.export import refresh_card
 
@@ -185,8 +186,8 @@ def test_finetune_replays_old_data_and_gates_promotion(
     new_data["text"] = new_data["text"] + " again"
     new_csv = write_csv(tmp_path / "new.csv", new_data)
     # An impossible bar (new must beat old by more than 100 F1 points) forces a refusal.
-    monkeypatch.setattr(train_module, "MAX_F1_DROP", -1.5)
-    with pytest.raises(train_module.PromotionRefused, match="nothing written"):
+    monkeypatch.setattr(finetune_module, "MAX_F1_DROP", -1.5)
+    with pytest.raises(finetune_module.PromotionRefused, match="nothing written"):
         train_module.finetune(cfg, old, [new_csv], tmp_path / "refused")
     assert not (tmp_path / "refused").exists()
     train_module.finetune(cfg, old, [new_csv], tmp_path / "forced", force=True)
@@ -197,7 +198,7 @@ def test_finetune_replays_old_data_and_gates_promotion(
     # Its rates come from its own validation split; the spread between creators is kept.
     assert manifest["prevalence"]["between_groups"] == {**spread, "inherited_from": str(old)}
     # Judged on (half of) the old model's own validation split too, not only on new samples.
-    assert len(train_module.Parent.load(old).validation()) > 0
+    assert len(finetune_module.Parent.load(old).validation()) > 0
     assert manifest["metrics"]["promotion"]["composition"]["parent held-out"] > 0
     # A parent whose threshold came from its own validation split passes none on.
     assert "inherited_from" not in manifest["threshold_rule"]
@@ -205,8 +206,9 @@ def test_finetune_replays_old_data_and_gates_promotion(
 
 def test_finetune_keeps_an_out_of_fold_threshold(make_config, labelled_csv, tmp_path):
     from training.export import refresh_card
+    from training.finetune import INHERITED
     from training.operating_point import RULE
-    from training.train import INHERITED, finetune, run_training
+    from training.train import finetune, run_training
 
     cfg = make_config(overrides=["data.val_fraction=0.25"])
     old = tmp_path / "old"
