@@ -94,9 +94,8 @@ FAKE_KEYS = ("fake_share", "fake_lo", "fake_hi", "fake_corrected")
 
 
 def share_bars(rows: Sequence[Mapping], label_key: str) -> BarChart:
-    """One bar per group row, in the given order: the fake share, its interval and the
-    estimated fake share where the rows have verdicts (the tables sort by it), else the
-    flagged share, its interval and the corrected share."""
+    """One bar per group row, in order: the fake share, its interval and estimate where the
+    rows have verdicts (the tables sort by it), else the flagged and corrected shares."""
     fake = any(r.get("fake_share") is not None for r in rows)
     keys = FAKE_KEYS if fake else SPAM_KEYS
     # The corrected share counts p_spam >= its rates' threshold (0.5), not the flag, so it can
