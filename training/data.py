@@ -57,9 +57,11 @@ def load_examples(
     mapping: dict[str, str] | None = None,
     group_by: str = "auto",
     rejects: RejectSink | None = None,
+    one_label: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Deduplicated, cleaned, labelled examples of all files, plus a report of counts; the
-    records no reader could use go to `rejects` where one is given.
+    records no reader could use go to `rejects` where one is given. `one_label`: examples of
+    one label are enough (a fine-tune on a spam wave, whose replay brings the other).
 
     Columns: text (cleaned), raw_text, y (1 = spam), group, dedup_key, comment_id,
     post_id, post_owner, source_file."""
@@ -76,7 +78,7 @@ def load_examples(
     rows = _labelled_rows(rows, report)
     rows["group"] = group_column(rows, group_by)
     examples = _clean_and_dedup(rows, report)
-    _check_usable(examples, paths)
+    _check_usable(examples, paths, one_label)
     return examples, report
 
 
@@ -147,7 +149,7 @@ def _clean_and_dedup(rows: pd.DataFrame, report: dict[str, Any]) -> pd.DataFrame
     return examples
 
 
-def _check_usable(examples: pd.DataFrame, paths: Any) -> None:
+def _check_usable(examples: pd.DataFrame, paths: Any, one_label: bool = False) -> None:
     where = ", ".join(str(p) for p in paths)
     if len(examples) < MIN_EXAMPLES:
         raise TrainingDataError(
@@ -155,9 +157,13 @@ def _check_usable(examples: pd.DataFrame, paths: Any) -> None:
         )
     if examples["y"].nunique() < 2:
         only = "spam" if examples["y"].iloc[0] else "genuine"
-        raise TrainingDataError(
-            f"{where}: every example is {only}; training and evaluation need both labels"
-        )
+        if not one_label:
+            raise TrainingDataError(
+                f"{where}: every example is {only}; training and evaluation need both labels"
+                " (a fine-tune with --from and replay may bring only one)"
+            )
+        log.warning("%s: every example is %s; the other label comes from the replayed data",
+                    where, only)  # fmt: skip
 
 
 def split_grouped(
@@ -178,7 +184,8 @@ def split_grouped(
         ]
         val = examples.loc[val_idx]
         train = examples.drop(index=val_idx)
-        if train["y"].nunique() == 2 and val["y"].nunique() == 2:
+        labels = examples["y"].nunique()  # 1 for a fine-tune's one-label samples
+        if train["y"].nunique() == labels == val["y"].nunique():
             return train.reset_index(drop=True), val.reset_index(drop=True)
     raise TrainingDataError("could not find a grouped split with both labels on each side")
 
@@ -189,7 +196,7 @@ def _split_ungrouped(
     """A stratified random split, for a file with no post, owner or video column (a plain
     text,label CSV): refusing would leave such users no way to train at all."""
     counts = examples["y"].value_counts()
-    if len(counts) < 2 or counts.min() < 2:
+    if counts.min() < 2:
         raise TrainingDataError("need at least 2 examples of each label to split off validation")
     n_val = math.ceil(val_fraction * len(examples))  # as StratifiedShuffleSplit rounds it
     if n_val < 2 or len(examples) - n_val < 2:

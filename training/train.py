@@ -69,7 +69,11 @@ def run_training(
     if init_from is not None:  # before minutes of reading and training
         cfg = inherited_config(cfg, init_from)
     paths = list(data_paths) or list(cfg.data.paths)
-    examples, report = load_examples(paths, cfg.data.mapping, cfg.data.group_by, rejects)
+    # A fine-tune that replays may learn a spam wave from spam samples alone.
+    one_label = init_from is not None and cfg.data.replay_fraction > 0
+    examples, report = load_examples(
+        paths, cfg.data.mapping, cfg.data.group_by, rejects, one_label=one_label
+    )
     report["validation_split"] = split_kind(examples)
     extra: dict[str, Any] = {}
     if cfg.generic.enabled:

@@ -209,3 +209,23 @@ def test_reference_files_are_recorded(make_config, old, tmp_path):
     (record,) = child.manifest["training"]["reference_data"]
     assert record["sha256"] == sha256_file(reference) and record["rows"] > 0
     assert child.manifest["metrics"]["promotion"]["composition"]["reference"] > 0
+
+
+def test_a_spam_wave_alone_fine_tunes_with_replay(make_config, old, tmp_path):
+    from training.data import TrainingDataError
+    from training.train import finetune
+
+    toy = pd.read_csv(_csv(tmp_path / "n.csv", " wave", "q"))
+    toy[toy["label"] == "spam"].to_csv(tmp_path / "wave.csv", index=False)
+    child = finetune(make_config(overrides=SETTINGS), old, [tmp_path / "wave.csv"],
+                     tmp_path / "child", force=True)  # fmt: skip
+    training, promotion = child.manifest["training"], child.manifest["metrics"]["promotion"]
+    assert (
+        training["data_report"]["n_genuine"] == 0
+        and training["replay"]["spam"] < (training["replay"]["rows"])
+    )  # the genuine side is the replay's
+    assert promotion["composition"]["new samples"] > 0  # the wave is judged, not only trained
+    assert "warning" not in promotion or "not both labels" not in promotion["warning"]
+    no_replay = [*SETTINGS, "data.replay_fraction=0"]
+    with pytest.raises(TrainingDataError, match="every example is spam"):
+        finetune(make_config(overrides=no_replay), old, [tmp_path / "wave.csv"], tmp_path / "x")
