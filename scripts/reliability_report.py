@@ -93,8 +93,13 @@ What holds, and where it is enforced:
   that would run as a formula get a leading `'`. Output file names never come from data.
 - **Privacy**: `--pseudonymize` (score, report, audit; key in `COMMENT_AUDIT_PSEUDONYM_KEY`
   or `--pseudonym-key-file`) replaces commenter handles with `user_` + 12 hex digits of
-  HMAC-SHA256 right after reading, so no later stage or output holds them; post owners (the
-  audited creators) are kept; rejected records are written without their raw text."""
+  HMAC-SHA256 right after reading, so no later stage or output holds them: the author column,
+  passthrough columns named like a commenter (author, user, owner, handle, screen_name,
+  nickname, uniqueId, display_name, profile, channel, replies, ...; counts and flags such as
+  `repliesCount` or `owner.is_verified` are kept) and @mentions in text (also with the
+  fullwidth ＠). Handles ignore case, so "Music Fan" and "music fan" become one commenter.
+  Post owners (the audited creators) are kept; rejected records are written without their
+  raw text."""
 
 
 def cell(text: object, limit: int = 160) -> str:
