@@ -33,14 +33,19 @@ DEFAULT_CONFIG = ScoreConfig()
 class ScoreActor:
     """One loaded classifier; called with a chunk of canonical rows, returns them scored."""
 
-    def __init__(self, model: str, backend: str | None, threads: int) -> None:
+    def __init__(
+        self, model: str, backend: str | None, threads: int, batch_size: int | None = None
+    ) -> None:
         from pipeline.backends import load_classifier
 
         self.scorer = load_classifier(model, backend, threads=threads)
+        self.batch_size = batch_size
 
     def __call__(self, chunk: pd.DataFrame) -> pd.DataFrame:
         frame = clean_frame(chunk)
-        cache = KeyCache()  # per chunk: the local engine's dedup, without cross-actor state
+        # Per chunk: the local engine's dedup without cross-actor state (_write_parts then
+        # gives each key the scores of its first chunk).
+        cache = KeyCache(self.batch_size)
         cache.fill(frame, self.scorer)
         return cache.apply(frame, self.scorer.threshold)
 
@@ -65,7 +70,7 @@ def score_ray(
         chunks = io.read_chunks(
             input_path, mapping=mapping, chunk_size=config.chunk_size, rejects=rejects
         )
-        scored = _scored(ray, chunks, str(Path(model).resolve()), backend)
+        scored = _scored(ray, chunks, str(Path(model).resolve()), backend, config.batch_size)
         parts = _write_parts(scored, staging / ".scored", summary, on_rows)
         for i, frame in enumerate(signal_frames(parts, config.signals)):
             io.write_table([frame], staging / f"part-{i:05d}.parquet")
@@ -86,7 +91,9 @@ def _prepare_model(model: Path, backend: str | None) -> None:
         ensure_onnx(model, graph)
 
 
-def _scored(ray: Any, chunks: Iterator[pd.DataFrame], model: str, backend: str | None):
+def _scored(
+    ray: Any, chunks: Iterator[pd.DataFrame], model: str, backend: str | None, batch_size=None
+):
     refs = [ray.put(chunk) for chunk in chunks]
     if not refs:
         return iter(())
@@ -98,7 +105,12 @@ def _scored(ray: Any, chunks: Iterator[pd.DataFrame], model: str, backend: str |
     threads = min(CPUS_PER_ACTOR, cpus)
     dataset = ray.data.from_pandas_refs(refs).map_batches(
         ScoreActor,
-        fn_constructor_kwargs={"model": model, "backend": backend, "threads": threads},
+        fn_constructor_kwargs={
+            "model": model,
+            "backend": backend,
+            "threads": threads,
+            "batch_size": batch_size,
+        },  # fmt: skip
         batch_size=None,  # one chunk per call, as the local engine scores it
         batch_format="pandas",
         compute=ray.data.ActorPoolStrategy(size=max(1, min(len(refs), cpus // threads))),
@@ -111,17 +123,42 @@ def _write_parts(
     frames: Iterator[pd.DataFrame], directory: Path, summary: ScoreSummary, on_rows: Callable
 ) -> list[Path]:
     directory.mkdir(parents=True)
-    parts, keys = [], set()
+    parts, first = [], {}
     for i, frame in enumerate(frames):
+        digests = cache_digests(frame).tolist()
+        distinct = set(digests)  # the keys the actor's KeyCache scored
+        summary.texts_scored += len(distinct)  # each actor call scores its distinct keys once
+        frame = _plain_text(first_seen_scores(frame, digests, first))
         parts.append(directory / f"part-{i:06d}.parquet")
         io.write_table([frame], parts[-1])
-        distinct = set(cache_digests(frame).tolist())  # the keys the actor's KeyCache scored
         summary.rows_scored += len(frame)
-        summary.texts_scored += len(distinct)  # each actor call scores its distinct keys once
-        keys |= distinct
         on_rows(len(frame))
-    summary.distinct_keys = len(keys)
+    summary.distinct_keys = len(first)
     return parts
+
+
+def _plain_text(frame: pd.DataFrame) -> pd.DataFrame:
+    """Ray hands chunks back with Arrow string columns (large_string[pyarrow]); the parts
+    keep the "string" dtype the local engine writes."""
+    arrow = [c for c, t in frame.dtypes.items() if isinstance(t, pd.ArrowDtype) and
+             pd.api.types.is_string_dtype(t)]  # fmt: skip
+    return frame.astype(dict.fromkeys(arrow, "string")) if arrow else frame
+
+
+def first_seen_scores(frame: pd.DataFrame, digests: list, first: dict) -> pd.DataFrame:
+    """`frame` with the scores its keys got where they first occurred in the export (`first`,
+    digest -> scores, updated here). Texts that share a dedup key can clean differently
+    ("Beautiful!!" / "Beautiful"); the local engine's one cache scores the first of them for
+    the whole export, an actor only for its chunk."""
+    columns = [c for c in frame.columns if c.startswith("p_")] + ["pred_label"]
+    rows = frame[columns].itertuples(index=False, name=None)
+    values = [first.setdefault(d, row) for d, row in zip(digests, rows, strict=True)]
+    out = frame.copy()
+    for j, column in enumerate(columns):
+        out[column] = pd.Series([v[j] for v in values], index=frame.index).astype(
+            frame[column].dtype
+        )
+    return out
 
 
 @contextlib.contextmanager
@@ -162,6 +199,7 @@ def _staging(output: Path) -> Iterator[Path]:
         raise FileExistsError(f"{output} exists and is not a directory of scored parts")
     output.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{output.name}.", dir=output.parent))
+    staging.chmod(0o755)  # mkdtemp's 0700 would hide the output from other users and nodes
     try:
         yield staging
         old = output.with_name(f".{output.name}.old.{os.getpid()}")

@@ -114,7 +114,8 @@ def _identity_value(value: str, key: bytes) -> str:
 
 
 def _is_text(values: pd.Series) -> bool:
-    return values.dtype == object or isinstance(values.dtype, pd.StringDtype)
+    # Any text dtype: object, "string", or Arrow's large_string that Ray's parts come back in.
+    return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
 
 
 def _mapped(values: pd.Series, func) -> pd.Series:

@@ -53,7 +53,7 @@ def guard_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         values = out[column]
-        if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
+        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):  # Arrow too
             out[column] = values.map(_guard_cell)
     out.columns = [_guard_cell(c) for c in out.columns]
     return out

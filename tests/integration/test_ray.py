@@ -103,3 +103,25 @@ def test_a_rerun_replaces_only_an_earlier_parts_directory(tmp_path):
     with pytest.raises(FileExistsError), _staging(out):
         pass
     assert not list(tmp_path.glob(".scored.*"))  # no staging dirs left behind
+
+
+def test_a_key_scored_in_an_earlier_chunk_keeps_those_scores(
+    tmp_path,
+    tiny_model_dir,  # noqa: F811
+    local_ray,
+):
+    # One dedup key, cleaned three ways: the local engine scores the first for the whole export,
+    # each actor only for its chunk; the parts take the export's first.
+    texts = ["Beautiful photo", "Beautiful photo!!!", "BEAUTIFUL photo", "nice one", "so good"]
+    rows = [{"comment_id": str(i), "post_id": f"p{i % 3}", "author": f"u{i}",
+             "text": texts[0] if i < 10 else texts[1 + i % 4]} for i in range(60)]  # fmt: skip
+    src = tmp_path / "in.jsonl"
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    score_file(src, tmp_path / "local.parquet", load_classifier(tiny_model_dir, "torch"),
+               config=ScoreConfig(chunk_size=20))  # fmt: skip
+    score_ray(src, tmp_path / "ray", tiny_model_dir, backend="torch",
+              config=ScoreConfig(chunk_size=20, batch_size=3))  # fmt: skip
+    expected, got = pd.read_parquet(tmp_path / "local.parquet"), pd.read_parquet(tmp_path / "ray")
+    np.testing.assert_array_equal(got["p_spam"], expected["p_spam"])
+    assert got["text"].dtype == "string"  # not Arrow's large_string: the guards see text
+    assert (tmp_path / "ray").stat().st_mode & 0o777 == 0o755  # not mkdtemp's 0700

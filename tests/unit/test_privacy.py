@@ -195,3 +195,15 @@ def test_counts_and_flags_about_the_commenter_are_kept():
     frame = pd.DataFrame({k: pd.array([v], dtype="string") for k, v in kept.items()})
     out = pseudonymize_frame(frame, KEY)
     assert {k: out[k][0] for k in kept} == kept
+
+
+def test_arrow_string_columns_are_pseudonymized():
+    # The Ray engine's parts come back with Arrow strings; they were skipped as "not text".
+    import pyarrow as pa
+
+    arrow = pd.ArrowDtype(pa.large_string())
+    frame = pd.DataFrame({"author": pd.Series(["Quill_Lurker99"], dtype=arrow),
+                          "text": pd.Series(["hi @mira.bot.farm"], dtype=arrow)})  # fmt: skip
+    out = pseudonymize_frame(frame, KEY)
+    assert out["author"][0] == pseudonym("quill_lurker99", KEY)
+    assert out["text"][0] == f"hi @{pseudonym('mira.bot.farm', KEY)}"

@@ -173,3 +173,12 @@ def test_a_text_that_starts_with_a_quote_and_a_formula_reads_back_as_written(tmp
     written = pd.read_csv(tmp_path / "s.csv", dtype=str)["text"].tolist()
     assert written == ["'+1", "''+1", "'''=x", "'quoted", "plain"]
     assert read_scored(tmp_path / "s.csv", required=())["text"].tolist() == texts
+
+
+def test_arrow_string_columns_are_guarded_too():
+    import pyarrow as pa
+
+    frame = pd.DataFrame(
+        {"text": pd.Series(["=cmd", "ok"], dtype=pd.ArrowDtype(pa.large_string()))}
+    )
+    assert guard_formulas(frame)["text"].tolist() == ["'=cmd", "ok"]
