@@ -4,7 +4,9 @@ Batch scoring reads and cleans the next chunk (Python, holding the GIL) while th
 scores the current one (ONNX Runtime and the Rust tokenizer release the GIL), so the cores
 stay busy between forward passes. Items arrive in order; an exception raised while
 producing is re-raised in the consumer; if the consumer stops early, the producer stops
-after its current item and its iterator is closed.
+after its current item and its iterator is closed. A consumer that stops early waits for
+that at most STOP_WAIT_S: a producer blocked on a stalled stdin would otherwise hold Ctrl-C
+until the next line arrived (the daemon thread ends with the process).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 _DONE = object()
+STOP_WAIT_S = 1.0
 
 
 def background(items: Iterable[T], depth: int = 1) -> Iterator[T]:
@@ -24,14 +27,16 @@ def background(items: Iterable[T], depth: int = 1) -> Iterator[T]:
     stop = threading.Event()
     worker = threading.Thread(target=_produce, args=(items, slots, stop), daemon=True)
     worker.start()
+    finished = False
     try:
         while (item := slots.get()) is not _DONE:
             if isinstance(item, _Failure):
                 raise item.error
             yield item
+        finished = True
     finally:
         stop.set()
-        worker.join()
+        worker.join(None if finished else STOP_WAIT_S)
 
 
 class _Failure:

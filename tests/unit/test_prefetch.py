@@ -50,3 +50,24 @@ def test_stopping_early_stops_and_closes_the_producer():
     items.close()
     assert closed.is_set()
     assert len(produced) <= 3  # it stopped instead of running to the end
+
+
+def test_stopping_early_does_not_wait_for_a_blocked_producer():
+    # Like a reader blocked on a stalled stdin: Ctrl-C must not wait for its next line.
+    import time
+
+    from pipeline import prefetch
+
+    released = threading.Event()
+
+    def produce():
+        yield 0
+        released.wait(30)
+        yield 1
+
+    items = background(produce(), depth=1)
+    assert next(items) == 0
+    start = time.monotonic()
+    items.close()
+    assert time.monotonic() - start < prefetch.STOP_WAIT_S + 1
+    released.set()
