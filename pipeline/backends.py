@@ -161,6 +161,15 @@ class OnnxClassifier(GraphClassifier):
     def n_logits(self) -> int:
         return int(self.model.get_outputs()[0].shape[1])
 
+    @property
+    def engine(self) -> str:
+        """With the int8 weights' range, which follows the CPU: a run resumed on another kind
+        of CPU starts afresh rather than mix 7- and 8-bit scores in one output."""
+        from pipeline.onnx_quant import weight_bits
+
+        bits = f"/{weight_bits()}bit" if self.precision == "int8" else ""
+        return super().engine + bits
+
     def _forward(self, rows: list[list[int]]) -> np.ndarray:
         input_ids, mask = pad_batch(rows, self.pad_id)
         feeds = {"input_ids": input_ids, "attention_mask": mask}

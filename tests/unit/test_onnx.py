@@ -179,3 +179,14 @@ def test_student_exports_with_only_its_layers(make_config, toy_frame, tmp_path):
     onnx = OnnxClassifier.from_pretrained(student, precision="fp32")
     expected = Classifier.from_pretrained(student).logits_clean(TEXTS)
     np.testing.assert_allclose(onnx.logits_clean(TEXTS), expected, atol=1e-4)
+
+
+def test_the_run_fingerprint_names_the_int8_weight_range(model_dir, monkeypatch):
+    from pipeline.score import ScoreConfig, run_fingerprint
+
+    onnx = OnnxClassifier.from_pretrained(model_dir)
+    prints = []
+    for flags in ({"avx2"}, {"avx2", "avx512_vnni"}):
+        monkeypatch.setattr("pipeline.cpu.cpu_flags", lambda flags=flags: frozenset(flags))
+        prints.append(run_fingerprint("-", onnx, ScoreConfig(), None))
+    assert onnx.engine.endswith("/8bit") and prints[0] != prints[1]
