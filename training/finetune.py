@@ -126,8 +126,9 @@ def promotion_check(
     composition: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Old and new model on the gate's rows (`gate_set`); refuse a worse new model."""
+    # "forced": whether --force overrode a refusal, not merely whether it was passed.
     result = {"held_out_rows": len(gate), "composition": composition or {},
-              "max_drop": MAX_F1_DROP, "forced": force}  # fmt: skip
+              "max_drop": MAX_F1_DROP, "forced": False}  # fmt: skip
     if len(gate) == 0 or gate["y"].nunique() < 2:
         return _no_gate(result, force)
     old = evaluate_frame(Classifier.from_pretrained(init_from), gate)
@@ -137,7 +138,9 @@ def promotion_check(
         result["warning"] = f"only {len(gate)} gate rows: the F1 comparison is noisy"
         log.warning("promotion gate: %s (%s); add --reference files", result["warning"],
                     result["composition"])  # fmt: skip
-    if new["f1"] < old["f1"] - MAX_F1_DROP and not force:
+    worse = new["f1"] < old["f1"] - MAX_F1_DROP
+    result["forced"] = worse and force
+    if worse and not force:
         raise PromotionRefused(
             f"fine-tuned model F1 {new['f1']:.4f} is more than {MAX_F1_DROP:.2f} below the old"
             f" model's {old['f1']:.4f} on {len(gate)} held-out examples; nothing written."
@@ -156,7 +159,7 @@ def _no_gate(result: dict[str, Any], force: bool) -> dict[str, Any]:
             " or pass force=True (--force)"
         )
     log.warning("%s; promoted because forced", why)
-    return {**result, "warning": why}
+    return {**result, "warning": why, "forced": True}
 
 
 def inherited_rule(parent: Parent | None) -> dict[str, Any] | None:

@@ -86,6 +86,10 @@ def run_training(
         fitted = fit(cfg, train, val)
     else:
         train, val, gate, found = finetune_sets(cfg, examples, parent, reference_paths)
+        report["validation_split"] = (
+            f"train / validation / gate, {report['validation_split']}; plus halves of the"
+            " parent's held-out rows in validation and the gate"
+        )
         fitted = fit(cfg, train, val, init_from, inherited_rule(parent))
         extra.update(found, init_from=describe_parent(parent))
         extra["promotion"] = promotion_check(parent.path, fitted, gate, force, found["gate"])

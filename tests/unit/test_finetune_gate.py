@@ -69,6 +69,8 @@ def test_the_gate_holds_rows_neither_model_used(make_config, old, tmp_path, monk
     held = pd.concat([val, gate])
     assert not keys(train) & keys(held) and not set(train["group"]) & set(held["group"])
     promotion = child.manifest["metrics"]["promotion"]
+    split = child.manifest["training"]["data_report"]["validation_split"]
+    assert split.startswith("train / validation / gate, grouped by post")
     assert promotion["held_out_rows"] == len(gate)
     parts = promotion["composition"]
     assert parts["new samples"] > 0 and parts["parent held-out"] > 0
@@ -226,6 +228,7 @@ def test_a_spam_wave_alone_fine_tunes_with_replay(make_config, old, tmp_path):
     )  # the genuine side is the replay's
     assert promotion["composition"]["new samples"] > 0  # the wave is judged, not only trained
     assert "warning" not in promotion or "not both labels" not in promotion["warning"]
+    assert promotion["forced"] is (promotion["new_f1"] < promotion["old_f1"] - 0.01)
     no_replay = [*SETTINGS, "data.replay_fraction=0"]
     with pytest.raises(TrainingDataError, match="every example is spam"):
         finetune(make_config(overrides=no_replay), old, [tmp_path / "wave.csv"], tmp_path / "x")
