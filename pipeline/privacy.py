@@ -114,8 +114,9 @@ def _identity_value(value: str, key: bytes) -> str:
 
 
 def _is_text(values: pd.Series) -> bool:
-    # Any text dtype: object, "string", or Arrow's large_string that Ray's parts come back in.
-    return values.dtype == object or pd.api.types.is_string_dtype(values.dtype)
+    # The dtype's test (not the values'): object, "string", or Arrow's large_string that Ray's
+    # parts come back in.
+    return pd.api.types.is_string_dtype(values.dtype)
 
 
 def _mapped(values: pd.Series, func) -> pd.Series:

@@ -20,12 +20,13 @@ import pandas as pd
 from pipeline.schemas import InputError
 from pipeline.sources import Source, open_source, text_lines
 from pipeline.values import restore_types
+from pipeline.writers import FORMULA_CHARS
 
 _FLOATS = frozenset({"upper_ratio", "burst_span_s", "author_generic_share", "burst_generic_share"})
 _TEXTS = frozenset({"lang", "cluster_id"})  # among the feature and signal columns
 # Never null in a scored table but often "", which CSV cannot tell from a missing value.
 _NEVER_NULL = frozenset({"clean_text", "dedup_key", "reasons", "verdict_reason"})
-_GUARD = r"^'(?='*[=+\-@\t\r])"  # the quote writers.guard_formulas puts before a formula
+_GUARD = rf"^'(?='*[{FORMULA_CHARS}])"  # the quote writers.guard_formulas puts before a formula
 _NOT_SCORED = "not the output of `comment-audit score`"
 
 

@@ -31,7 +31,10 @@ FORMATS = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
 }
-_FORMULA = r"^[=+\-@\t\r]"
+# A formula's first character, after any quotes: a text that already starts with "'+" gets its
+# quote too, so that reading back (scored_io) removes exactly the one added here.
+FORMULA_CHARS = "=+\\-@\t\r"  # as a regex character class: a spreadsheet formula's start
+_FORMULA = re.compile(rf"'*[{FORMULA_CHARS}]")
 
 
 def output_format(path: str | Path) -> tuple[str, bool]:
@@ -53,15 +56,11 @@ def guard_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for column in out.columns:
         values = out[column]
-        if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):  # Arrow too
+        # The dtype's test (not the values'): object, "string" and Arrow strings alike.
+        if pd.api.types.is_string_dtype(values.dtype):
             out[column] = values.map(_guard_cell)
     out.columns = [_guard_cell(c) for c in out.columns]
     return out
-
-
-# A formula's first character, after any quotes: a text that already starts with "'+" gets its
-# quote too, so that reading back (scored_io) removes exactly the one added here.
-_FORMULA = re.compile(r"'*[=+\-@\t\r]")
 
 
 def _guard_cell(value: object) -> object:

@@ -74,7 +74,7 @@ def _unseen_validation(new: pd.DataFrame, old: pd.DataFrame, trained: pd.DataFra
         what = "left out" if len(kept) else "kept: nothing else is left to validate on"
         log.warning("%d new validation rows are texts the parent trained on: %s",
                     len(new) - len(unseen), what)  # fmt: skip
-    return kept if len(kept) else pd.concat([new, old], ignore_index=True)
+    return kept if len(kept) else new.reset_index(drop=True)  # `old` is empty then too
 
 
 def generation(entry: dict[str, Any], split: str = FINETUNE) -> dict[str, Any]:
@@ -140,14 +140,13 @@ def rebuild(lineage: list[dict[str, Any]], frames: list[pd.DataFrame]) -> Splits
         fraction, seed = entry.get("data_config", {}).get("val_fraction", 0.2), entry["seed"]
         if splits is None or entry.get("split") == SCRATCH:
             train, val = split_grouped(examples, fraction, seed)
-            held = val
-        else:
+            held, random = val, unsplit_groups(examples)
+        else:  # its groups split at random include unsplit_groups(examples)
             train, val, gate, random = child_splits(examples, splits, fraction, seed)
             held = pd.concat([val, gate], ignore_index=True)
-            unsplit |= random
+        unsplit |= random
         trained = pd.concat([splits.trained, train]) if splits is not None else train
         held = exclude_keys(held.drop_duplicates("dedup_key"), trained)
-        unsplit |= unsplit_groups(examples)
         splits = Splits(trained.reset_index(drop=True), val, held, unsplit)
     return splits
 
