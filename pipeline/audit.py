@@ -17,7 +17,7 @@ from typing import Any
 
 import pandas as pd
 
-from pipeline import aggregate, breakdown, shares
+from pipeline import aggregate, breakdown, duplicates, shares
 from pipeline.campaign import (
     CampaignConfig,
     load_campaign,
@@ -165,12 +165,14 @@ def run_audit(
     if "post_id" not in scored.columns:
         raise ValueError("an audit needs the post_id column to find the campaign posts")
     # Ids are text (the index and the campaign file are); pd.read_csv makes numeric ones ints.
+    scored, n_duplicates = duplicates.counted(scored)
     scored = scored.assign(post_id=scored["post_id"].astype("string"))
     index = post_index(scored)
     matched = {c.handle: matched_posts(c, index) for c in campaign.creators}
     every = set().union(*(set(ids) for ids, _ in matched.values()))
     warnings = [w for c in campaign.creators for w in missing_warnings(c, matched[c.handle][1])]
     warnings += owner_warnings(scored, campaign.creators, matched)
+    warnings += duplicates.warnings(n_duplicates)
     creators = tuple(
         _verdict(scored, c, matched[c.handle][0], every, config, rates) for c in campaign.creators
     )

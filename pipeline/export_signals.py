@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from pipeline import behaviour, signals
+from pipeline import behaviour, duplicates, signals
 from pipeline.signals import SignalsConfig
 
 # What is read from each part; a column a part lacks reads as missing, as in add_signals.
-READ = ("post_id", "author", "created_at", "dedup_key", "emoji_only", "p_generic")
+READ = ("post_id", "comment_id", "author", "created_at", "dedup_key", "emoji_only", "p_generic")
 COLUMNS = (*signals.SIGNAL_COLUMNS, *behaviour.ROW_COLUMNS)
 
 
@@ -51,6 +51,7 @@ class Rows:
     seconds: np.ndarray  # epoch seconds, NaN where missing, unparseable or a date alone
     emoji: np.ndarray
     generic: np.ndarray
+    record: np.ndarray  # duplicates.digests: which comment the row is a record of (0: unknown)
     keys: list[str]
     bounds: list[int]  # part i holds rows bounds[i]:bounds[i + 1]
 
@@ -60,7 +61,20 @@ class Rows:
         n = bounds[-1]
         key, post, author = (np.full(n, -1, dtype=np.int32) for _ in range(3))
         flags = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
-        return cls(key, post, author, np.full(n, np.nan), *flags, keys=[], bounds=bounds)
+        record = np.zeros(n, dtype=np.uint64)
+        return cls(key, post, author, np.full(n, np.nan), *flags, record, keys=[], bounds=bounds)
+
+    def subset(self, kept: np.ndarray) -> Rows:
+        """The kept rows alone, as if the others had never been read: a key only they had
+        is gone (codes keep their order of first appearance), so it can not link clusters."""
+        key = self.key[kept]
+        used = np.unique(key[key >= 0])
+        recode = np.full(len(self.keys), -1, dtype=np.int32)
+        recode[used] = np.arange(len(used), dtype=np.int32)
+        key = np.where(key >= 0, _with_missing(recode, -1)[key], -1).astype(np.int32)
+        arrays = (self.post, self.author, self.seconds, self.emoji, self.generic, self.record)
+        keys = [self.keys[i] for i in used]
+        return Rows(key, *(a[kept] for a in arrays), keys=keys, bounds=[0, int(kept.sum())])
 
 
 def read_rows(parts: list[Path], generic_threshold: float) -> Rows:
@@ -89,6 +103,7 @@ def _part_inputs(path: Path, codes: dict[str, Codes], threshold: float) -> dict[
         "seconds": signals.burst_seconds(text(frame, "created_at")),
         "emoji": signals.flag_column(frame, "emoji_only"),
         "generic": behaviour.generic_flags(frame, threshold).to_numpy(dtype=bool),
+        "record": duplicates.digests(frame),
     }
 
 
@@ -170,7 +185,10 @@ class Tables:
     def __init__(
         self, rows: Rows, config: SignalsConfig, near: KeyComponents | None = None
     ) -> None:
-        self.rows, self.config = rows, config
+        # Computed on each comment's first record; a duplicate record takes its first's.
+        kept, self.source = duplicates.broadcast(duplicates.first_rows(rows.record))
+        self.duplicate, self.bounds = ~kept, rows.bounds
+        self.rows, self.config = (rows if kept.all() else rows.subset(kept)), config
         self._clusters(near)
         self._authors()
         self._repeats()
@@ -243,47 +261,48 @@ class Tables:
 
     def frames(self) -> Iterator[pd.DataFrame]:
         """COLUMNS for each part's rows (on a RangeIndex), part by part."""
-        bounds = self.rows.bounds
-        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        for lo, hi in zip(self.bounds[:-1], self.bounds[1:], strict=True):
             yield self.frame(lo, hi)
 
     def frame(self, lo: int, hi: int) -> pd.DataFrame:
-        """COLUMNS of rows lo:hi."""
-        return pd.DataFrame({**self._cluster_columns(lo, hi), **self._author_columns(lo, hi),
-                             **self._burst_columns(lo, hi)})  # fmt: skip
+        """COLUMNS of rows lo:hi of the export."""
+        at = self.source[lo:hi]  # the rows computed on: each row's first record
+        return pd.DataFrame({duplicates.COLUMN: self.duplicate[lo:hi],
+                             **self._cluster_columns(at), **self._author_columns(at),
+                             **self._burst_columns(at)})  # fmt: skip
 
-    def _cluster_columns(self, lo: int, hi: int) -> dict:
-        key, rows = self.rows.key[lo:hi], self.rows
+    def _cluster_columns(self, at: np.ndarray) -> dict:
+        key, rows = self.rows.key[at], self.rows
         known = key >= 0  # a row without a key is a cluster of its own
         return {
             "cluster_id": pd.array(self.ids[key], dtype="string"),
             "cluster_size": np.where(known, self.size[key], 1),
-            "cluster_posts": np.where(known, self.posts[key], rows.post[lo:hi] >= 0),
-            "cluster_authors": np.where(known, self.authors[key], rows.author[lo:hi] >= 0),
-            "cluster_authored": np.where(known, self.authored[key], rows.author[lo:hi] >= 0),
-            "copy_paste": self.copy[key] & ~rows.emoji[lo:hi],
+            "cluster_posts": np.where(known, self.posts[key], rows.post[at] >= 0),
+            "cluster_authors": np.where(known, self.authors[key], rows.author[at] >= 0),
+            "cluster_authored": np.where(known, self.authored[key], rows.author[at] >= 0),
+            "copy_paste": self.copy[key] & ~rows.emoji[at],
         }
 
-    def _author_columns(self, lo: int, hi: int) -> dict:
-        author, pair = self.rows.author[lo:hi], self.pair[lo:hi]
+    def _author_columns(self, at: np.ndarray) -> dict:
+        author, pair = self.rows.author[at], self.pair[at]
         repeat = _with_missing(self.repeat, 0)[pair]
         return {
             "author_posts": _nullable(self.author_posts, author),
             "author_comments": _nullable(self.comments, author),
             "author_repeat_posts": _nullable(self.repeat, pair),
-            "author_repeat": (repeat >= 2) & self.wordy[self.rows.key[lo:hi]],
+            "author_repeat": (repeat >= 2) & self.wordy[self.rows.key[at]],
         }
 
-    def _burst_columns(self, lo: int, hi: int) -> dict:
-        size, author = self.burst_size[lo:hi], self.rows.author[lo:hi]
+    def _burst_columns(self, at: np.ndarray) -> dict:
+        size, author = self.burst_size[at], self.rows.author[at]
         return {
             "in_burst": size > 0,
             "burst_size": size,
-            "burst_span_s": self.burst_span[lo:hi],
-            "burst_start_s": self.burst_start[lo:hi],
+            "burst_span_s": self.burst_span[at],
+            "burst_start_s": self.burst_start[at],
             "author_generic_posts": _nullable(self.generic_posts, author),
             "author_generic_share": _nullable(self.generic_share, author),
-            "burst_generic_share": pd.array(self.burst_share[lo:hi], dtype="Float64"),
+            "burst_generic_share": pd.array(self.burst_share[at], dtype="Float64"),
         }
 
 

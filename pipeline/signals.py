@@ -17,13 +17,14 @@ from functools import cache
 import numpy as np
 import pandas as pd
 
-from pipeline import neardup
+from pipeline import duplicates, neardup
 from pipeline.config import ConfigError
 from pipeline.values import parse_flags
 
 # What add_signals reads (post_owner and the text itself are not needed) and what it adds.
-INPUT_COLUMNS = ["post_id", "author", "created_at", "dedup_key", "emoji_only"]
+INPUT_COLUMNS = ["post_id", "comment_id", "author", "created_at", "dedup_key", "emoji_only"]
 SIGNAL_COLUMNS = (
+    "duplicate_record",
     "cluster_id", "cluster_size", "cluster_posts", "cluster_authors", "cluster_authored",
     "copy_paste",
     "author_posts", "author_comments", "author_repeat_posts", "author_repeat",
@@ -66,14 +67,19 @@ class SignalsConfig:
 
 
 def add_signals(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -> pd.DataFrame:
-    """`df` plus every signals column (see SIGNAL_COLUMNS); author/created_at may be absent."""
+    """`df` plus every signals column (see SIGNAL_COLUMNS); author/created_at may be absent.
+    A duplicate record (pipeline.duplicates) gets the columns of its comment's first record."""
     _require(df, ("post_id", "dedup_key"))
+    first = duplicates.first_rows(duplicates.digests(df))
+    out = duplicates.per_comment(df, lambda rows, _: _signal_columns(rows, config), first)
+    out.insert(0, duplicates.COLUMN, first != np.arange(len(df)))
+    return pd.concat([df.drop(columns=list(SIGNAL_COLUMNS), errors="ignore"), out], axis=1)
+
+
+def _signal_columns(df: pd.DataFrame, config: SignalsConfig) -> pd.DataFrame:
     clusters = cluster_columns(df, config)
     authors = author_columns(df, clusters["cluster_id"], config)
-    bursts = burst_columns(df, config)
-    return pd.concat(
-        [df.drop(columns=list(SIGNAL_COLUMNS), errors="ignore"), clusters, authors, bursts], axis=1
-    )
+    return pd.concat([clusters, authors, burst_columns(df, config)], axis=1)
 
 
 def cluster_columns(df: pd.DataFrame, config: SignalsConfig = SignalsConfig()) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from pipeline import behaviour, signals
+from pipeline import behaviour, duplicates, signals
 from pipeline.config import ConfigError
 from pipeline.reasons import join_reasons, number_column, two_decimals
 
@@ -70,7 +70,9 @@ class VerdictConfig:
 def add_verdict(df: pd.DataFrame, config: VerdictConfig = VerdictConfig()) -> pd.DataFrame:
     """`df` plus the behaviour row columns, `verdict` and `verdict_reason` (never mutated)."""
     generic = behaviour.generic_flags(df, config.generic_threshold)
-    rows = behaviour.row_columns(df, generic)
+    rows = duplicates.per_comment(
+        df, lambda first, kept: behaviour.row_columns(first, generic[kept])
+    )
     frame = pd.concat([df.drop(columns=list(COLUMNS), errors="ignore"), rows], axis=1)
     verdict, reason = decide(frame, generic.to_numpy(dtype=bool), config)
     return frame.assign(verdict=verdict, verdict_reason=reason)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from pipeline import io
+from pipeline import duplicates, io
 from pipeline.cli.common import (
     DEFAULT_MODEL,
     STDERR,
@@ -75,6 +75,8 @@ def report(
             f"{manifest['threshold']:.4g}, the threshold of {model}: the file was scored with "
             "another model; pass it with --model, or its error rates correct the wrong flags"
         ), highlight=False, markup=False)  # fmt: skip
+    for line in duplicates.warnings(int(duplicates.mask(frame).sum())):
+        STDERR.print(terminal_safe(f"warning: {line}"), highlight=False, markup=False)
     with exclusive(output):
         paths = build_report(frame, output, _groupings(by), manifest, title)
     STDERR.print(f"report written to {paths.html}", highlight=False)

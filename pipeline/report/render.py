@@ -22,7 +22,7 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from pipeline import io
+from pipeline import duplicates, io
 from pipeline.aggregate import GROUP_KEYS
 from pipeline.audit import AuditResult
 from pipeline.report import plots, summary
@@ -59,11 +59,13 @@ def build_report(
     """Write report.html, summary.json, groups_<by>.csv and flagged.csv into `out_dir`."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    scored, n_duplicates = duplicates.counted(scored)
     scored = summary.unify_owners(summary.text_ids(scored))
     rates = summary.error_rates(manifest)
     tables = {b: summary.group_table(scored, b, rates, options.min_n) for b in usable(scored, by)}
     data = summarize(scored, tables, manifest, title, audit, options, generated_at)
     data["skipped_groupings"] = {b: skip_reason(b) for b in by if b not in tables}
+    data["overall"]["n_duplicate_records"] = n_duplicates
     groups = {name: out / f"groups_{name}.csv" for name in tables}
     paths = ReportPaths(out, out / "report.html", out / "summary.json", out / "flagged.csv", groups)
     for name, table in tables.items():

@@ -25,8 +25,8 @@ def in_memory(parts: list[Path], config: signals.SignalsConfig = CONFIG) -> pd.D
     cols = [*signals.INPUT_COLUMNS, *verdict.score_columns(parts)]
     base = pd.concat([pd.read_parquet(p, columns=cols) for p in parts], ignore_index=True)
     full = signals.add_signals(base, config)
-    generic = behaviour.generic_flags(full, verdict.VerdictConfig().generic_threshold)
-    return pd.concat([full.drop(columns=cols), behaviour.row_columns(full, generic)], axis=1)
+    rows = verdict.add_verdict(full)[list(behaviour.ROW_COLUMNS)]
+    return pd.concat([full.drop(columns=cols), rows], axis=1)
 
 
 def coded(parts: list[Path], config: signals.SignalsConfig = CONFIG, near=None) -> pd.DataFrame:
@@ -83,6 +83,7 @@ rows_strategy = st.lists(
         st.one_of(st.none(), st.integers(0, 600)),
         st.sampled_from([0.1, 0.7, 0.95, None]),
         st.booleans(),
+        st.sampled_from(["c1", "c2", "c3", " ", None]),  # few ids: duplicate records
     ),  # fmt: skip
     min_size=1,
     max_size=60,
@@ -90,9 +91,12 @@ rows_strategy = st.lists(
 
 
 def scored_frame(rows: list[tuple]) -> pd.DataFrame:
+    """Rows of (post_id, author, dedup_key, seconds, p_generic, emoji_only[, comment_id])."""
+    rows = [(*r, None)[:7] for r in rows]
     stamp = [None if r[3] is None else (T0 + pd.Timedelta(seconds=r[3])).isoformat() for r in rows]
-    df = pd.DataFrame(rows, columns=["post_id", "author", "dedup_key", "s", "p_generic", "emoji"])
-    strings = df[["post_id", "author", "dedup_key"]].astype("string")
+    names = ["post_id", "author", "dedup_key", "s", "p_generic", "emoji", "comment_id"]
+    df = pd.DataFrame(rows, columns=names)
+    strings = df[["post_id", "comment_id", "author", "dedup_key"]].astype("string")
     return strings.assign(
         created_at=pd.array(stamp, dtype="string"),
         emoji_only=df["emoji"].astype(bool),
@@ -115,7 +119,9 @@ def test_coded_equals_in_memory_without_generic_head():
 
 def test_coded_equals_in_memory_on_the_example_export():
     records = [json.loads(line) for line in EXAMPLE.read_text(encoding="utf-8").splitlines()]
-    df = pd.DataFrame(records)[["post_id", "author", "created_at", "text"]].astype("string")
+    columns = ["comment_id", "post_id", "author", "created_at", "text"]
+    df = pd.DataFrame(records)[columns].astype("string")
+    df = pd.concat([df, df.iloc[100:160]], ignore_index=True)  # an overlapping second export
     cleaned = [clean(t) for t in df.pop("text")]
     rng = np.random.default_rng(0)
     df["dedup_key"] = pd.array([c.dedup_key for c in cleaned], dtype="string")
