@@ -74,7 +74,7 @@ def jsonl_records(source: Source) -> Iterator[Item]:
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = json.loads(line, parse_constant=_null)
         except RecursionError:
             value = TOO_DEEP
         except ValueError as e:
@@ -82,6 +82,12 @@ def jsonl_records(source: Source) -> Iterator[Item]:
             continue
         for item in page_items(value):
             yield as_record(source.name, number, item)
+
+
+def _null(constant: str) -> None:
+    """NaN and +-Infinity, which Python's json.dumps writes for pandas' missing values: null,
+    not the text "nan" (a comment, an author or a post id everything missing would share)."""
+    return None
 
 
 def page_items(value: object) -> list:
@@ -189,7 +195,8 @@ def _object(events: Iterator) -> Iterator[object]:
         if _map_key == "end_map":
             break
         event, value = next(events)
-        if event != "start_array" or found:
+        # An object with a text of its own is a record that carries a list (its replies).
+        if event != "start_array" or found or "text" in meta:
             meta[key] = _build(events, (event, value))
             continue
         first, first_value = next(events)
@@ -201,7 +208,7 @@ def _object(events: Iterator) -> Iterator[object]:
                 yield from _items(events)
         else:
             meta[key] = _build(events, ("start_array", None), (first, first_value))
-    if not found:
+    if not found or "text" in meta:  # its text came after the list: the list was its replies
         yield TOO_DEEP if any(v is TOO_DEEP for v in meta.values()) else meta
 
 

@@ -227,3 +227,47 @@ def test_jsonl_output_keeps_small_and_long_scores(tmp_path):
     write_table([pd.DataFrame({"p_spam": scores})], tmp_path / "s.jsonl")
     back = [json.loads(line)["p_spam"] for line in (tmp_path / "s.jsonl").open()]
     np.testing.assert_allclose(back, scores, rtol=1e-12)  # 10 decimals made 3.2e-12 a 0.0
+
+
+APIFY_COMMENT = {
+    "postUrl": "https://www.instagram.com/p/CxYz123AbC/", "id": "17900000000001",
+    "text": "nice 1", "ownerUsername": "user1", "timestamp": "2024-03-01T10:15:01.000Z",
+    "replies": [{"id": "r1", "text": "DM me for crypto", "ownerUsername": "scammer"}],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("text_last", [False, True])
+def test_a_json_record_with_a_list_of_replies_is_a_record_not_a_page(tmp_path, text_last):
+    # `jq '.[]' export.json` writes pretty-printed records one after another: each was read
+    # as a page of its replies, and the comment itself was lost.
+    record = dict(APIFY_COMMENT)
+    if text_last:
+        record["text"] = record.pop("text")
+    second = {**APIFY_COMMENT, "id": "17900000000002", "text": "nice 2"}
+    (tmp_path / "jq.json").write_text(json.dumps(record, indent=2) + json.dumps(second, indent=2))
+    df, sink = read_all(tmp_path / "jq.json")
+    assert sink.count == 0
+    assert df["text"].tolist()[-2:] == ["nice 1", "nice 2"]
+    assert df["post_id"].tolist()[-2:] == ["CxYz123AbC"] * 2
+    # The text after the list comes too late to keep the list unread: its items are records
+    # as well, never lost.
+    assert len(df) == (3 if text_last else 2)
+
+
+def test_a_page_without_a_text_of_its_own_is_still_expanded(tmp_path):
+    page = {"data": [{"id": "1", "text": "a"}, {"id": "2", "text": "b"}], "paging": {}}
+    (tmp_path / "page.json").write_text(json.dumps(page))
+    df, _ = read_all(tmp_path / "page.json")
+    assert df["text"].tolist() == ["a", "b"]
+
+
+def test_nan_in_jsonl_is_a_missing_value_not_the_text_nan(tmp_path):
+    # Python's json.dumps writes pandas' missing values as NaN, which json.loads accepts.
+    rows = [{"comment_id": str(i), "post_id": "p" if i else float("nan"), "author": float("nan"),
+             "text": f"nice post {i}", "likes": float("inf")} for i in range(2)]  # fmt: skip
+    rows.append({"comment_id": "9", "post_id": "p", "text": float("nan")})
+    (tmp_path / "nan.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    df, sink = read_all(tmp_path / "nan.jsonl")
+    assert df["author"].isna().all() and df["post_id"].isna().tolist() == [True, False]
+    assert df["likes"].isna().all()
+    assert sink.count == 1 and sink.rejects[0].reason == "empty text"
