@@ -153,7 +153,11 @@ class TableWriter:
         if self.format == "parquet" and self._parquet is None:
             self._write_empty_parquet()
         self._close()
-        os.replace(self._tmp, self.path)
+        try:
+            os.replace(self._tmp, self.path)
+        except OSError:  # the target is a directory, say: leave no temp file behind
+            self._tmp.unlink(missing_ok=True)
+            raise
         return self.rows
 
     close = commit

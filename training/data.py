@@ -67,6 +67,11 @@ def load_examples(
     post_id, post_owner, source_file."""
     if not paths:
         raise TrainingDataError("no labelled data files given")
+    if any(str(p) == "-" for p in paths):
+        raise TrainingDataError(
+            "labelled data can not come from standard input: its sha256 goes into the model's"
+            " manifest and the evaluation; save it to a file and give that"
+        )
     frames, report = [], {"files": [], "rows_read": 0, "rejected": 0}
     for path in paths:
         frame, rejected = read_labelled(path, mapping, rejects)

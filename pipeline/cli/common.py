@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -66,6 +66,11 @@ KeyFileOpt = Annotated[
 ]
 
 
+# What the filesystem says of a path the user gave (an output that is a directory, a folder
+# they may not write to): their message names the path.
+_FILE_ERRORS = (FileExistsError, IsADirectoryError, NotADirectoryError, PermissionError)
+
+
 def user_errors(func: Callable) -> Callable:
     """Known bad input becomes one clear line on stderr and exit code 2, never a traceback."""
 
@@ -73,7 +78,7 @@ def user_errors(func: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except (io.InputError, ConfigError, FileExistsError, *_model_errors()) as e:
+        except (io.InputError, ConfigError, *_FILE_ERRORS, *_model_errors()) as e:
             fail(str(e))
 
     return wrapper
@@ -86,6 +91,12 @@ def fail(message: str) -> NoReturn:
         "[red]error:[/red]", escape(terminal_safe(message)), highlight=False, soft_wrap=True
     )
     raise typer.Exit(2) from None
+
+
+def say(text: str) -> None:
+    """A line on stderr, shown as it is: paths and messages may hold "[" (rich markup) and
+    control characters."""
+    STDERR.print(terminal_safe(text), highlight=False, markup=False)
 
 
 def terminal_safe(text: str) -> str:
@@ -132,15 +143,36 @@ def report_rejects(sink: io.RejectSink, path: Path, redact: bool = False) -> Non
         sink.rejects = [replace(r, raw="(withheld: --pseudonymize)") for r in sink.rejects]
     sink.write(path)
     if sink.count:
-        STDERR.print(f"{sink.count:,} row(s) rejected, reasons in {path}", highlight=False)
+        say(f"{sink.count:,} row(s) rejected, reasons in {path}")
 
 
-def check_paths(input: Path, outputs: list[Path]) -> None:
+def check_paths(
+    inputs: Path | Sequence[Path], outputs: Sequence[Path], files: Sequence[Path] = ()
+) -> None:
     """Refuse before any work what would fail or destroy data after it: an output format no
-    writer has (found only once hours of scoring are done) or an output that is the input."""
+    writer has (found only once hours of scoring are done), an output that is an input or
+    another output, or one that can not be a file. `files`: outputs not in a table format
+    (evaluate's JSON and plot), checked for all but the format."""
     from pipeline.writers import output_format
 
     for path in outputs:
         output_format(path)
-        if str(input) != "-" and path.resolve() == Path(input).resolve():
-            raise ConfigError(f"{path} is the input file; write the output elsewhere")
+    sources = {p.resolve() for p in ([inputs] if isinstance(inputs, Path) else inputs)
+               if str(p) != "-"}  # fmt: skip
+    seen: dict[Path, Path] = {}
+    for path in (*outputs, *files):
+        where = path.resolve()
+        if where in sources:
+            raise ConfigError(f"{path} is an input file; write the output elsewhere")
+        if where in seen:
+            raise ConfigError(f"{path} is named for two outputs; give each its own path")
+        seen[where] = path
+        _can_be_file(path)
+
+
+def _can_be_file(path: Path) -> None:
+    if path.is_dir():
+        raise ConfigError(f"{path} is a directory; give a file path for the output")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise ConfigError(f"{path}: {parent} is a file, not a directory")

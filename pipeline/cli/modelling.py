@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from pipeline import io
 from pipeline.cli.common import (
@@ -15,9 +16,12 @@ from pipeline.cli.common import (
     ModelOpt,
     RejectsOpt,
     app,
+    check_paths,
     fail,
     rejects_path,
     report_rejects,
+    say,
+    terminal_safe,
     user_errors,
 )
 
@@ -59,11 +63,13 @@ def train(
     from training.train import run_training
 
     cfg = load_train_config(config, split_overrides(ctx.args))
+    inputs = [Path(p) for p in (*(data or cfg.data.paths), *(reference or ()))]
+    check_paths(inputs, [rejects_path(output, rejects)])
     sink, model = io.RejectSink(), None
     try:
         model = run_training(cfg, data or (), output, from_model, force, reference or (), sink)
     except PromotionRefused as e:
-        STDERR.print(f"[red]not promoted:[/red] {e}", highlight=False)
+        STDERR.print("[red]not promoted:[/red]", escape(terminal_safe(str(e))), highlight=False)
         raise typer.Exit(1) from None
     except TrainingDataError as e:
         fail(str(e))
@@ -71,7 +77,7 @@ def train(
         # when it refused before reading any: an earlier run's rejects file stays as it was
         if sink.count or model is not None:
             report_rejects(sink, rejects_path(output, rejects))
-    STDERR.print(f"model written to {output} (threshold {model.threshold:.3f})", highlight=False)
+    say(f"model written to {output} (threshold {model.threshold:.3f})")
 
 
 @app.command()
@@ -102,6 +108,8 @@ def evaluate(
     if output is not None and output.suffix.lower() != ".json":
         # The plot goes next to it with the .svg ending: `-o x.svg` would overwrite the JSON.
         fail(f"--output {output}: give a .json path (the plot is written beside it as .svg)")
+    written = [output, output.with_suffix(".svg")] if output is not None else []
+    check_paths(data, [rejects_path(output or Path("evaluate"), rejects)], written)
     sink = io.RejectSink()
     try:
         result = run_evaluate(model, data, io.parse_mapping(map), output, sink)

@@ -19,6 +19,7 @@ from pipeline.cli.common import (
     PseudonymizeOpt,
     app,
     pseudonymizer,
+    say,
     terminal_safe,
     user_errors,
 )
@@ -79,7 +80,7 @@ def report(
         STDERR.print(terminal_safe(f"warning: {line}"), highlight=False, markup=False)
     with exclusive(output):
         paths = build_report(frame, output, _groupings(by), manifest, title)
-    STDERR.print(f"report written to {paths.html}", highlight=False)
+    say(f"report written to {paths.html}")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
@@ -161,4 +162,4 @@ def _judge(input: Path, output: Path, model: Path, plan, settings) -> None:
     lines += [f"{verdict.handle}: {verdict.verdict}" for verdict in result.creators]
     for line in lines:
         STDERR.print(terminal_safe(line), highlight=False, markup=False)
-    STDERR.print(f"audit report written to {paths.html}", highlight=False)
+    say(f"audit report written to {paths.html}")

@@ -23,6 +23,7 @@ from pipeline.cli.common import (
     pseudonymizer,
     rejects_path,
     report_rejects,
+    say,
     user_errors,
 )
 from pipeline.config import ConfigError
@@ -55,7 +56,7 @@ def clean(
     with row_progress("cleaning", estimate_rows(input), progress) as advance:
         n = io.write_table((_counted(clean_frame(c), advance) for c in chunks), output)
     report_rejects(sink, rejects_path(output, rejects))
-    STDERR.print(f"{n:,} rows cleaned -> {output}", highlight=False)
+    say(f"{n:,} rows cleaned -> {output}")
 
 
 def _counted(frame, advance):
@@ -130,7 +131,7 @@ def score(
                 **run,
             )  # fmt: skip
     report_rejects(sink, rejects_path(output, rejects), redact=transform is not None)
-    STDERR.print(_summary_line(summary, output), highlight=False)
+    say(_summary_line(summary, output))
 
 
 def _summary_line(summary, output: Path) -> str:

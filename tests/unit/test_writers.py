@@ -182,3 +182,10 @@ def test_arrow_string_columns_are_guarded_too():
         {"text": pd.Series(["=cmd", "ok"], dtype=pd.ArrowDtype(pa.large_string()))}
     )
     assert guard_formulas(frame)["text"].tolist() == ["'=cmd", "ok"]
+
+
+def test_a_failed_move_into_place_leaves_no_temp_file(tmp_path):
+    (tmp_path / "out.csv").mkdir()  # os.replace can not put a file there
+    with pytest.raises(IsADirectoryError):
+        write_table([pd.DataFrame({"a": ["x"]})], tmp_path / "out.csv")
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
