@@ -9,12 +9,13 @@ object) comes out as a `Reject`, so every record in the file is accounted for.
 from __future__ import annotations
 
 import csv
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, count
 from typing import IO, TYPE_CHECKING
 
 from pipeline.json_records import as_record, json_records, jsonl_records
@@ -29,7 +30,12 @@ DELIMITERS = (",", "\t", ";", "|")  # ties go to the earlier one
 # whole 10 GB file into memory: past this the read stops with an error.
 csv.field_size_limit(MAX_LINE)
 MAX_UNCLOSED = 20
+EXCEL_SEP = re.compile(r'"?sep=(.)"?\s*$', re.IGNORECASE)
 UNCLOSED = "a quoted field opens here and never closes; the lines after it are read as rows"
+TOO_LONG = (
+    f"a quoted field opens here and runs past {MAX_LINE // 2**20} Mi characters (a quote that"
+    " never closes?); the lines after it are read as rows"
+)
 
 
 def iter_records(source: Source) -> tuple[list[str] | None, Iterator[Item]]:
@@ -45,17 +51,31 @@ def iter_records(source: Source) -> tuple[list[str] | None, Iterator[Item]]:
 
 def _csv(source: Source) -> tuple[list[str], Iterator[Item]]:
     lines = text_lines(source)
-    first = next(lines, "")
+    first, skipped = next(lines, ""), 0
+    while first and not first.strip("\ufeff \t\r\n"):  # blank lines above the header
+        first, skipped = next(lines, ""), skipped + 1
     delimiter = "\t" if source.format == "tsv" else sniff_delimiter(first)
+    if excel := EXCEL_SEP.match(first.lstrip("\ufeff")):  # Excel's "sep=;" line names it
+        delimiter, first, skipped = excel[1], next(lines, ""), skipped + 1
     tape = _Tape(chain([first], lines))
     reader = csv.reader(tape, delimiter=delimiter)
     try:  # a quote opened in the header and never closed reads on up to the field limit
         names = next(reader, [])
     except csv.Error as e:
-        raise InputError(source.name, f"unreadable CSV header: {e}", line=1) from e
+        raise InputError(source.name, f"unreadable CSV header: {e}", line=skipped + 1) from e
     tape.take()
-    header = _dedupe([h.strip().lstrip("\ufeff") for h in names])
-    return header, _csv_rows(reader, tape, header, source.name, delimiter)
+    names = [h.strip().lstrip("\ufeff") for h in names]
+    header = _dedupe(names)
+    # A header ending in a delimiter ("text,label,") has blank names that rows may lack.
+    optional = next((i for i, n in enumerate(reversed(names)) if n), len(names))
+    rows = _csv_rows(reader, tape, Header(header, optional), source.name, delimiter, skipped)
+    return header, rows
+
+
+@dataclass(frozen=True)
+class Header:
+    names: list[str]
+    optional: int = 0  # trailing blank-named columns a row may leave out
 
 
 class _Tape:
@@ -78,6 +98,10 @@ class _Tape:
         self._taken.append(line)
         return line
 
+    def rest(self) -> Iterator[str]:
+        """The lines not read yet."""
+        return self._lines
+
     def take(self) -> list[str]:
         taken, self._taken = self._taken, []
         return taken
@@ -89,36 +113,44 @@ def sniff_delimiter(header_line: str) -> str:
 
 
 def _dedupe(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
+    """Unique column names: a blank one becomes column_<i>, a repeated one <name>_2, _3, ...,
+    never a name the header has itself (`text,text,text_2` keeps all three columns)."""
+    out: list[str] = []
     for i, name in enumerate(names, 1):
-        name = name or f"column_{i}"
-        seen[name] = seen.get(name, 0) + 1
-        out.append(name if seen[name] == 1 else f"{name}_{seen[name]}")
+        if name and name not in out:
+            out.append(name)
+            continue
+        base = name or f"column_{i}"
+        tried = chain([base] if not name else [], (f"{base}_{k}" for k in count(2)))
+        out.append(next(c for c in tried if c not in out and c not in names))
     return out
 
 
-def _csv_rows(reader, tape: _Tape, header: list[str], name: str, delimiter: str) -> Iterator[Item]:
+def _csv_rows(
+    reader, tape: _Tape, header: Header, name: str, delimiter: str, offset: int = 0
+) -> Iterator[Item]:
     # A quote that never closes swallows every line after it into one field. That record is
     # rejected and the swallowed lines are read again as rows; each re-read reads to the end
     # of the file, so a file with many unclosed quotes is an error rather than quadratic.
-    offset = 0
+    # `offset`: the lines above the header, not counted by the reader.
     for _ in range(MAX_UNCLOSED + 1):
         swallowed = yield from _rows(reader, tape, header, name, delimiter, offset)
         if swallowed is None:
             return
-        offset, raw = swallowed
-        field = _opening_field(raw[0], header, delimiter)
-        yield Reject(name, offset, field, UNCLOSED, raw[0].rstrip("\r\n"))
-        tape = _Tape(iter(raw[1:]))
+        offset, raw, rest, reason = swallowed
+        field = _opening_field(raw[0], header.names, delimiter)
+        yield Reject(name, offset, field, reason, raw[0].rstrip("\r\n"))
+        tape = _Tape(chain(raw[1:], rest))
         reader = csv.reader(tape, delimiter=delimiter)
     raise InputError(name, f"more than {MAX_UNCLOSED} quoted fields never close", line=offset)
 
 
-def _rows(reader, tape: _Tape, header: list[str], name: str, delimiter: str, offset: int):
-    """Records and rejects up to the end, or up to a record whose quote never closed: then
-    returns (its line, its raw lines)."""
-    width, last = len(header), reader.line_num + offset
+def _rows(reader, tape: _Tape, header: Header, name: str, delimiter: str, offset: int):
+    """Records and rejects up to the end, or up to a record whose quote never closed (or ran
+    past the field limit, as an unclosed quote in a big file does): then returns its line,
+    its raw lines, the lines not read yet and the reason."""
+    names = header.names
+    width, last = len(names), reader.line_num + offset
     # Held by the frame: a generator left open until interpreter exit is closed after module
     # globals are gone, and `except csv.Error` would then raise a TypeError of its own.
     csv_error = csv.Error
@@ -127,17 +159,21 @@ def _rows(reader, tape: _Tape, header: list[str], name: str, delimiter: str, off
             start, last = last + 1, reader.line_num + offset
             raw = tape.take()
             if tape.exhausted and len(raw) > 1:
-                return start, raw
+                return start, raw, iter(()), UNCLOSED
             if not row:
                 continue  # a blank line is not a record
             if len(row) > width and not any(row[width:]):
                 row = row[:width]  # spreadsheet exports pad rows with empty cells
+            if width - header.optional <= len(row) < width:
+                row = row + [""] * (width - len(row))
             if len(row) != width:
-                field, reason = _ragged(header, row)
+                field, reason = _ragged(names, row)
                 yield Reject(name, start, field, reason, delimiter.join(row))
             else:
-                yield Record(start, dict(zip(header, row, strict=True)))
+                yield Record(start, dict(zip(names, row, strict=True)))
     except csv_error as e:
+        if "field larger than field limit" in str(e) and len(raw := tape.take()) > 1:
+            return last + 1, raw, tape.rest(), TOO_LONG
         raise InputError(name, f"unreadable CSV: {e}", line=reader.line_num + offset + 1) from e
     return None
 

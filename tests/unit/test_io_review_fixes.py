@@ -271,3 +271,52 @@ def test_nan_in_jsonl_is_a_missing_value_not_the_text_nan(tmp_path):
     assert df["author"].isna().all() and df["post_id"].isna().tolist() == [True, False]
     assert df["likes"].isna().all()
     assert sink.count == 1 and sink.rejects[0].reason == "empty text"
+
+
+@pytest.mark.parametrize(
+    ("content", "line"),
+    [
+        ("\n\ntext,label\nhello,spam\n", 4),  # blank lines above the header
+        ("\ufeff\r\ntext,label\r\nhello,spam\r\n", 3),
+        ("sep=;\ntext;label\nhello;spam\n", 3),  # Excel's delimiter line
+        ('"sep=|"\ntext|label\nhello|spam\n', 3),
+    ],
+)
+def test_the_header_is_found_below_blank_and_excel_sep_lines(tmp_path, content, line):
+    (tmp_path / "in.csv").write_bytes(content.encode())
+    df, sink = read_all(tmp_path / "in.csv")
+    assert sink.count == 0
+    assert df[["text", "label"]].iloc[0].tolist() == ["hello", "spam"]
+    assert df["source_line"].tolist() == [line]
+
+
+def test_rows_may_leave_out_the_blank_columns_a_header_ends_with(tmp_path):
+    (tmp_path / "in.csv").write_text("text,label,,\nhello,spam\nbye,genuine,\nx,spam,,,\n")
+    df, sink = read_all(tmp_path / "in.csv")
+    assert df["text"].tolist() == ["hello", "bye", "x"] and sink.count == 0
+    (tmp_path / "short.csv").write_text("text,label,,\nhello\n")
+    assert read_all(tmp_path / "short.csv")[1].rejects[0].field == "label"  # still too short
+
+
+def test_renamed_repeated_columns_never_take_a_name_the_header_has(tmp_path):
+    (tmp_path / "in.csv").write_text("text,text,text_2,,column_4\na,b,c,d,e\n")
+    df, _ = read_all(tmp_path / "in.csv")
+    row = df.iloc[0]
+    assert (row["text"], row["text_3"], row["text_2"]) == ("a", "b", "c")
+    assert (row["column_4_2"], row["column_4"]) == ("d", "e")
+
+
+def test_an_unclosed_quote_past_the_field_limit_is_one_reject_not_the_end(tmp_path):
+    import csv
+
+    lines = ["id,text", "1,hello", '2,"oops unclosed'] + [f"{i},row {i} " + "x" * 80
+                                                           for i in range(3, 60)]  # fmt: skip
+    (tmp_path / "in.csv").write_text("\n".join(lines) + "\n")
+    limit = csv.field_size_limit(1000)  # the real limit, 32 Mi, needs a 40 MB file
+    try:
+        df, sink = read_all(tmp_path / "in.csv")
+    finally:
+        csv.field_size_limit(limit)
+    assert [(r.line, r.field) for r in sink.rejects] == [(3, "text")]
+    assert "runs past" in sink.rejects[0].reason
+    assert df["comment_id"].tolist() == ["1", *map(str, range(3, 60))]
