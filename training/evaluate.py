@@ -63,7 +63,8 @@ def group_metrics(frame: pd.DataFrame, p: np.ndarray, threshold: float) -> dict[
             "n": len(idx),
             "n_spam": int(y.sum()),
             "flagged": int(g.sum()),
-            "f1": float(f1_score(y, g, zero_division=0)),
+            # No spam and none flagged: F1 is 0/0, undefined; the group is all right (accuracy).
+            "f1": float(f1_score(y, g)) if y.any() or g.any() else None,
             "accuracy": float((g == y).mean()),
         }
     return out
@@ -158,21 +159,23 @@ def to_markdown(result: dict[str, Any]) -> str:
         lines += ["", "| group | n | spam | flagged | F1 | accuracy |", "|---|---|---|---|---|---|"]
         for name, g in result["groups"].items():
             lines.append(
-                f"| {_cell(name)} | {g['n']} | {g['n_spam']} | {g['flagged']} | {g['f1']:.3f}"
+                f"| {_cell(name)} | {g['n']} | {g['n_spam']} | {g['flagged']} | {_fmt(g['f1'], 3)}"
                 f" | {g['accuracy']:.3f} |"
             )
     return "\n".join(lines) + "\n"
 
 
 def _cell(text: str) -> str:
-    # Group names come from the data (post owners): keep them from breaking the table.
-    return text.replace("|", "\\|").replace("\n", " ")
+    # Group names come from the data (post owners): keep them from breaking the table, and
+    # control characters (an escape sequence that retitles or clears a terminal) from acting.
+    text = text.replace("|", "\\|")
+    return "".join(c if c.isprintable() else (" " if c in "\r\n" else repr(c)[1:-1]) for c in text)
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: Any, digits: int = 4) -> str:
     if value is None:
         return "n/a"
-    return f"{value:.4f}" if isinstance(value, float) else str(value)
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
 def revalidated(model_dir: str | Path, threshold: float) -> dict[str, Any]:

@@ -243,6 +243,23 @@ def test_evaluate_writes_json_plot_and_markdown(tiny_model_dir, labelled_csv, tm
     assert "| f1 |" in to_markdown(result)
 
 
+def test_a_group_without_spam_or_flags_has_no_f1_and_names_are_shown_inert():
+    from training.evaluate import group_metrics, to_markdown
+
+    frame = pd.DataFrame({"group": ["ok"] * 3 + ["bad\x1b]0;pwned\x07\r|x"] * 2,
+                          "y": [0, 0, 0, 1, 0]})  # fmt: skip
+    groups = group_metrics(frame, np.array([0.1, 0.2, 0.1, 0.9, 0.8]), threshold=0.5)
+    assert groups["ok"]["f1"] is None and groups["ok"]["accuracy"] == 1.0
+    assert groups["bad\x1b]0;pwned\x07\r|x"]["f1"] == pytest.approx(2 / 3)
+    result = {"confusion": {"tn": 0, "fp": 0, "fn": 0, "tp": 0}, "groups": groups,
+              **dict.fromkeys(("n", "n_spam", "threshold", "precision", "recall", "f1", "mcc",
+                               "roc_auc", "pr_auc", "ece"))}  # fmt: skip
+    table = to_markdown(result)
+    assert "| ok | 3 | 0 | 0 | n/a | 1.000 |" in table
+    assert "\x1b" not in table and "\r" not in table and "\x07" not in table
+    assert "bad\\x1b]0;pwned\\x07 \\|x" in table
+
+
 def test_baseline_has_the_classifier_interface(labelled_csv):
     from training.baseline import Baseline
 
