@@ -92,9 +92,12 @@ def _null(constant: str) -> None:
 
 def page_items(value: object) -> list:
     """The records of an API response page saved as one JSONL line ({"items": [...]}, as
-    JSON documents are read: see json_values), else just `value`. Only "items" and "data"
-    lists of objects count, in an object with no "text" of its own: a record that carries a
-    list of replies is a record, not a page."""
+    JSON documents are read: see json_values), or of an array of objects on one line (a
+    JSON export saved compactly), else just `value`. Only "items" and "data" lists of
+    objects count, in an object with no "text" of its own: a record that carries a list of
+    replies is a record, not a page."""
+    if isinstance(value, list) and value and all(isinstance(i, dict) for i in value):
+        return value
     if isinstance(value, dict) and "text" not in value:
         for key in ("items", "data"):
             items = value.get(key)
@@ -173,12 +176,16 @@ def json_values(stream: IO[bytes]) -> Iterator[object]:
     # arrays cost gigabytes; nothing here needs the prefixes.
     events = ijson.basic_parse(stream, multiple_values=True)
     for event, value in events:
-        if event == "start_array":
-            yield from _items(events)
+        if event == "start_array":  # an item may be a page itself (pages saved as an array)
+            yield from (record for item in _items(events) for record in _pages(item))
         elif event == "start_map":
             yield from _object(events)
         else:
             yield value
+
+
+def _pages(item: object) -> list:
+    return page_items(item) if isinstance(item, dict) else [item]
 
 
 def _items(events: Iterator) -> Iterator[object]:

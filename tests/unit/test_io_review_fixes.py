@@ -320,3 +320,26 @@ def test_an_unclosed_quote_past_the_field_limit_is_one_reject_not_the_end(tmp_pa
     assert [(r.line, r.field) for r in sink.rejects] == [(3, "text")]
     assert "runs past" in sink.rejects[0].reason
     assert df["comment_id"].tolist() == ["1", *map(str, range(3, 60))]
+
+
+def test_a_jsonl_line_holding_an_array_of_objects_gives_its_records(tmp_path):
+    records = [{"id": str(i), "text": f"nice {i}"} for i in range(3)]
+    (tmp_path / "in.jsonl").write_text(json.dumps(records) + "\n" + json.dumps(["a", 1]) + "\n")
+    df, sink = read_all(tmp_path / "in.jsonl")
+    assert df["text"].tolist() == ["nice 0", "nice 1", "nice 2"]
+    assert df["source_line"].tolist() == [1, 1, 1]
+    assert sink.count == 1 and "an array" in sink.rejects[0].reason  # not records: a reject
+
+
+def test_a_json_array_of_api_pages_gives_the_pages_records(tmp_path):
+    (tmp_path / "pages.json").write_text(json.dumps([_page(0), _page(1)]))
+    df, sink = read_all(tmp_path / "pages.json")
+    singly = pd.concat([read_all(_write(tmp_path, i))[0] for i in range(2)], ignore_index=True)
+    assert sink.count == 0 and len(df) == len(singly) > 2
+    assert df["text"].tolist() == singly["text"].tolist()
+
+
+def _write(tmp_path: Path, i: int) -> Path:
+    path = tmp_path / f"page{i}.json"
+    path.write_text(json.dumps(_page(i)))
+    return path
