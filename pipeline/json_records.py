@@ -16,7 +16,8 @@ from typing import IO
 
 import ijson
 
-from pipeline.schemas import InputError, Item, Record, Reject, flatten
+from pipeline import replies
+from pipeline.schemas import InputError, Item, Record, Reject
 from pipeline.sources import HEAD_BYTES, Source, text_lines
 
 # Real exports nest 5 levels or so; a record nested deeper is hostile (json.dumps and
@@ -81,7 +82,7 @@ def jsonl_records(source: Source) -> Iterator[Item]:
             yield Reject(source.name, number, None, _json_reason(e), line.rstrip("\r\n"))
             continue
         for item in page_items(value):
-            yield as_record(source.name, number, item)
+            yield from as_records(source.name, number, item)
 
 
 def _null(constant: str) -> None:
@@ -131,20 +132,19 @@ def depth(value: object) -> int:
     return deepest
 
 
-def as_record(name: str, number: int, value: object) -> Item:
+def as_records(name: str, number: int, value: object) -> Iterator[Item]:
+    """The record `value`, then its nested replies (pipeline.replies), all at `number`; or
+    a reject for a value that is no record."""
     if value is TOO_DEEP or depth(value) > MAX_DEPTH:
-        return Reject(name, number, None, f"record nested more than {MAX_DEPTH} levels deep", "")
-    if isinstance(value, dict):
-        return Record(number, flatten(value), frozenset(empty_json_keys(value)))
-    kind = _JSON_TYPES.get(type(value).__name__, "number")
-    raw = json.dumps(value, ensure_ascii=False, default=str)
-    return Reject(
-        name,
-        number,
-        None,
-        f"record is not a JSON object but {'an' if kind == 'array' else 'a'} {kind}",
-        raw,
-    )
+        yield Reject(name, number, None, f"record nested more than {MAX_DEPTH} levels deep", "")
+    elif isinstance(value, dict):
+        for values, raw in replies.flat_records(value):
+            yield Record(number, values, frozenset(empty_json_keys(raw)))
+    else:
+        kind = _JSON_TYPES.get(type(value).__name__, "number")
+        raw = json.dumps(value, ensure_ascii=False, default=str)
+        article = "an" if kind == "array" else "a"
+        yield Reject(name, number, None, f"record is not a JSON object but {article} {kind}", raw)
 
 
 def empty_json_keys(record: dict, prefix: str = "") -> Iterator[str]:
@@ -162,7 +162,7 @@ def json_records(source: Source) -> Iterator[Item]:
     number = 0
     try:
         for number, value in enumerate(json_values(io.BufferedReader(_Utf8(text))), 1):
-            yield as_record(source.name, number, value)
+            yield from as_records(source.name, number, value)
     except ijson.JSONError as e:
         raise InputError(source.name, f"invalid JSON after record {number}: {e}") from e
     except DigitRunError as e:
@@ -203,7 +203,7 @@ def _object(events: Iterator) -> Iterator[object]:
             break
         event, value = next(events)
         # An object with a text of its own is a record that carries a list (its replies).
-        if event != "start_array" or found or "text" in meta:
+        if event != "start_array" or found or "text" in meta or key == replies.KEY:
             meta[key] = _build(events, (event, value))
             continue
         first, first_value = next(events)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from itertools import chain, count
 from typing import IO, TYPE_CHECKING
 
-from pipeline.json_records import as_record, json_records, jsonl_records
+from pipeline.json_records import as_records, json_records, jsonl_records
 from pipeline.schemas import InputError, Item, Record, Reject
 from pipeline.sources import MAX_LINE, Source, text_lines
 
@@ -208,7 +208,7 @@ def _parquet(source: Source) -> Iterator[Item]:
                     reason = f"unreadable Parquet value: {row.error}"
                     yield Reject(source.name, number, row.column, reason, "")
                 else:
-                    yield as_record(source.name, number, row)
+                    yield from as_records(source.name, number, row)
         # ValueError: a footer that names a column in bytes that are not UTF-8.
         except (pa.ArrowException, OSError, ValueError) as e:
             raise InputError(source.name, f"unreadable Parquet: {e}") from e

@@ -77,17 +77,15 @@ def test_youtube_api_comment_threads():
 
 def test_instagram_graph_comments():
     df, sink = read_all(FIX / "instagram_graph_comments.json")
-    assert sink.count == 0 and len(df) == 4  # paging is not a record, nor are the replies
-    assert df["post_id"].tolist()[:2] == ["17950000000000001"] * 2
-    assert pd.isna(df["post_id"][2])  # no media field: null unless --map says otherwise
-    assert df["author"].tolist() == [
-        "sunny.days.fake",
-        "fast_profit_club",
-        "wanderer_fake",
-        "minimal_fake",
-    ]
-    assert df["created_at"][2] == "2024-02-11T06:30:00Z"  # +0100
-    assert json.loads(df["replies.data"][0])[0]["id"] == "17900000000000009"
+    assert sink.count == 0 and len(df) == 5  # paging is not a record; the reply is one
+    assert df["post_id"].tolist()[:3] == ["17950000000000001"] * 3  # the reply on its post
+    assert pd.isna(df["post_id"][3])  # no media field: null unless --map says otherwise
+    assert df["author"].tolist()[2:] == ["fast_profit_club", "wanderer_fake", "minimal_fake"]
+    assert df["author"][0] == "sunny.days.fake" and pd.isna(df["author"][1])  # never inherited
+    assert df["created_at"][3] == "2024-02-11T06:30:00Z"  # +0100
+    reply = df.iloc[1]
+    assert (reply["comment_id"], reply["reply_to"]) == ("17900000000000009", "17900000000000001")
+    assert reply["text"] == "@sunny.days.fake thank you!" and "replies.data" not in df
 
 
 def test_instagram_apify_scraper_json():
@@ -95,12 +93,14 @@ def test_instagram_apify_scraper_json():
     # Apify's raw record (postUrl, ownerUsername, text), not the already-renamed frame.
     record = json.loads((FIX / "instagram_apify.json").read_text(encoding="utf-8"))[0]
     assert detect_schema(record) == "instagram_scraper"
-    assert sink.count == 0 and len(df) == 3
-    assert df["post_id"].tolist() == ["C3xFakeAbc1", "C3xFakeAbc1", "C4yFakeReel2"]
-    assert df["author"].tolist() == ["home_cook_fake", "viral_boost_fake", "giggles_fake"]
+    assert sink.count == 0 and len(df) == 4  # 3 comments and a reply
+    assert df["post_id"].tolist() == ["C3xFakeAbc1", "C3xFakeAbc1", "C3xFakeAbc1", "C4yFakeReel2"]
+    authors = ["home_cook_fake", "viral_boost_fake", "home_cook_fake", "giggles_fake"]
+    assert df["author"].tolist() == authors
     assert df["postUrl"][0] == "https://www.instagram.com/p/C3xFakeAbc1/"  # kept for reports
     assert df["created_at"][0] == "2024-01-05T14:03:22Z"
-    assert json.loads(df["replies"][1])[0]["text"] == "no thanks"
+    assert df["text"][2] == "no thanks" and df["reply_to"][2] == "18000000000000002"
+    assert df["source_line"].tolist() == [1, 2, 2, 3]  # a reply shares its parent's record
 
 
 def test_instagram_scraper_csv_variant():
@@ -460,8 +460,8 @@ def test_lone_surrogate_escapes_become_writable(tmp_path):
 RECORDS = {
     "Youtube09-Sample.csv": (5, 5),
     "youtube_commentThreads.json": (3, 3),
-    "instagram_graph_comments.json": (4, 4),
-    "instagram_apify.json": (3, 3),
+    "instagram_graph_comments.json": (5, 5),  # records: the comments and their replies
+    "instagram_apify.json": (4, 4),
     "instagram_scraper.csv": (4, 4),
     "scamspot.jsonl": (5, 5),
     "canonical.csv": (3, 3),

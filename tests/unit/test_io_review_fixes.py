@@ -247,11 +247,9 @@ def test_a_json_record_with_a_list_of_replies_is_a_record_not_a_page(tmp_path, t
     (tmp_path / "jq.json").write_text(json.dumps(record, indent=2) + json.dumps(second, indent=2))
     df, sink = read_all(tmp_path / "jq.json")
     assert sink.count == 0
-    assert df["text"].tolist()[-2:] == ["nice 1", "nice 2"]
-    assert df["post_id"].tolist()[-2:] == ["CxYz123AbC"] * 2
-    # The text after the list comes too late to keep the list unread: its items are records
-    # as well, never lost.
-    assert len(df) == (3 if text_last else 2)
+    assert df["text"].tolist() == ["nice 1", "DM me for crypto", "nice 2", "DM me for crypto"]
+    assert df["post_id"].tolist() == ["CxYz123AbC"] * 4  # each reply on its parent's post
+    assert df["author"].tolist() == ["user1", "scammer", "user1", "scammer"]
 
 
 def test_a_page_without_a_text_of_its_own_is_still_expanded(tmp_path):
