@@ -120,6 +120,17 @@ SCHEMAS: tuple[Schema, ...] = (
         },
         post_id_from_stem=True,
     ),
+    # youtube-comment-downloader (pip), one file per video: {"cid", "text", "time": "2 days
+    # ago", "author", "channel" (the commenter's), "votes", "reply", "time_parsed", ...}.
+    # time_parsed is "2 days ago" turned into a time: every comment of that day would share
+    # it and look like one burst, so created_at stays empty (time and time_parsed are kept).
+    Schema(
+        "youtube_comment_downloader",
+        detect=(("cid",), ("text",), ("votes", "time_parsed", "heart")),
+        fields={"comment_id": ("cid",), "author": ("author",), "text": ("text",),
+                "label": ("label",)},  # fmt: skip
+        post_id_from_stem=True,
+    ),
     Schema(
         "scamspot",
         detect=(("comment_id",), ("post_shortcode",), ("text",)),

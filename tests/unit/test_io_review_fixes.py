@@ -341,3 +341,21 @@ def _write(tmp_path: Path, i: int) -> Path:
     path = tmp_path / f"page{i}.json"
     path.write_text(json.dumps(_page(i)))
     return path
+
+
+def test_youtube_comment_downloader_lines_are_read_one_file_per_video(tmp_path):
+    lines = [{"cid": "Ugw1", "text": "love this song", "time": "2 days ago", "author": "@ann",
+              "channel": "UCann", "votes": "3", "reply": False, "time_parsed": 1709288100.5},
+             {"cid": "Ugw1.r1", "text": "check my channel", "time": "2 days ago",
+              "author": "@bot", "channel": "UCbot", "votes": "0", "reply": True,
+              "time_parsed": 1709288100.5}]  # fmt: skip
+    path = tmp_path / "ScMzIvxBSi4.json"  # as its README's --output names it
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    df, sink = read_all(path)
+    assert sink.count == 0
+    assert df["comment_id"].tolist() == ["Ugw1", "Ugw1.r1"]
+    assert df["post_id"].tolist() == ["ScMzIvxBSi4"] * 2
+    assert df["author"].tolist() == ["@ann", "@bot"]
+    # "2 days ago" as a time: one second shared by a day's comments, a false burst.
+    assert df["created_at"].isna().all() and df["time_parsed"].notna().all()
+    assert df["post_owner"].isna().all()  # `channel` is the commenter's
