@@ -20,11 +20,11 @@ KEY, REPLY_TO = "replies", "reply_to"
 _CONTAINERS = ("comments", "data")  # {"replies": {"comments": [...]}} (YouTube), Graph's data
 
 
-def split(record: Mapping) -> tuple[dict, list[Mapping]]:
+def split(record: Mapping) -> tuple[Mapping, list[Mapping]]:
     """(the record without its nested replies, the replies); (the record, []) without any."""
     replies = _reply_list(record.get(KEY))
     if not replies:
-        return dict(record), []
+        return record, []
     return {k: v for k, v in record.items() if k != KEY}, replies
 
 

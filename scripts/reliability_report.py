@@ -83,6 +83,12 @@ What holds, and where it is enforced:
 - **Crashes**: every output is written to a hidden temp file and renamed into place, so a
   kill -9 never leaves a partial file under a final name; `score --resume` continues from
   the last checkpoint part; a model directory is renamed into place whole, or not at all.
+- **Outputs never destroy inputs**: before any work every verb refuses an output (or
+  rejects file) that is one of its inputs, that two outputs share, that is a directory or
+  that lies under a file (pipeline/cli/common.py `check_paths`).
+- **Counted once**: a comment exported twice (the same comment id on the same post, as
+  overlapping exports joined give) stays in the scored file as `duplicate_record` and is left
+  out of every signal, share and verdict (pipeline/duplicates.py).
 - **One writer per output**: `score`, `report` and `audit` hold a lock file next to their
   output (`.NAME.lock`, pipeline/locking.py); a second run exits 2 at once. The OS drops
   the lock when its holder dies, so a stale lock file never blocks.
