@@ -201,7 +201,7 @@ def _verdict(scored, creator, post_ids, every, config, rates) -> CreatorVerdict:
         _compare(p, rows[rows["post_id"] == p], baseline, config, rates, config.min_post_comments)
         for p in post_ids
     )
-    measure, share, lo, hi, why = _measure(pooled, rates)
+    measure, share, lo, hi, why = _measure(pooled, rates, breakdown.has_verdicts(scored))
     if share is None or pooled.n < config.min_comments:
         verdict, meaning = _no_verdict(post_ids, pooled.n, config.min_comments)
         return CreatorVerdict(creator.handle, verdict, meaning, -1, measure, None, None, None,
@@ -213,11 +213,13 @@ def _verdict(scored, creator, post_ids, every, config, rates) -> CreatorVerdict:
                           pooled, posts, post_ids, notes)  # fmt: skip
 
 
-def _measure(pooled: Comparison, rates: ErrorRates | None) -> tuple:
-    """(measure, share, lo, hi, notes): the corrected share when the model's error rates allow."""
+def _measure(pooled: Comparison, rates: ErrorRates | None, fake: bool) -> tuple:
+    """(measure, share, lo, hi, notes): the corrected share when the model's error rates allow.
+    `fake`: the shares count spam and coordinated generic (the rows have verdicts)."""
     if rates is not None and pooled.corrected_share is not None:
         return "corrected", pooled.corrected_share, pooled.corrected_lo, pooled.corrected_hi, ()
-    why = ("the model has no usable error rates, so the verdict uses the raw flagged share",)
+    raw = "raw fake share (spam + coordinated generic)" if fake else "raw flagged share"
+    why = (f"the model has no usable error rates, so the verdict uses the {raw}",)
     return "flagged", pooled.flagged_share, pooled.wilson_lo, pooled.wilson_hi, why
 
 

@@ -127,8 +127,12 @@ SCHEMAS: tuple[Schema, ...] = (
     Schema(
         "youtube_comment_downloader",
         detect=(("cid",), ("text",), ("votes", "time_parsed", "heart")),
-        fields={"comment_id": ("cid",), "author": ("author",), "text": ("text",),
-                "label": ("label",)},  # fmt: skip
+        fields={
+            "comment_id": ("cid",),
+            "author": ("author",),
+            "text": ("text",),
+            "label": ("label",),
+        },  # fmt: skip
         post_id_from_stem=True,
     ),
     Schema(

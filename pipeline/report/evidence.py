@@ -56,7 +56,7 @@ def creator_evidence(
     k_clusters = min(CLUSTERS_PER_CREATOR, options.n_clusters)
     return {
         "n_comments": len(rows),
-        "examples": summary.examples(rows, k_examples, options.text_chars),
+        "examples": summary.examples(rows, k_examples, options.text_chars, fake=True),
         "clusters": _repeated(summary.clusters(rows, k_clusters, options.text_chars)),
         "has_times": summary.has_times(rows),
     }

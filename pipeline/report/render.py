@@ -72,7 +72,7 @@ def build_report(
         io.write_table([table], groups[name])
     for name in set(GROUP_KEYS) - set(tables):  # an earlier run's, now not current
         (out / f"groups_{name}.csv").unlink(missing_ok=True)
-    io.write_table([summary.flagged_rows(scored)], paths.flagged)
+    io.write_table([summary.flagged_rows(scored, fake=True)], paths.flagged)
     write_text(paths.summary, json.dumps(data, indent=2, ensure_ascii=False, allow_nan=False))
     write_text(paths.html, render_html(data, charts(scored, data, options)))
     return paths

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pipeline import aggregate, breakdown
+from pipeline import aggregate, breakdown, verdict
 from pipeline.campaign import normalise_handle
 from pipeline.config import ConfigError
 from pipeline.shares import ErrorRates
@@ -190,25 +190,51 @@ def worst_authors(scored: pd.DataFrame, k: int) -> list[dict[str, Any]]:
     return records(table[table["flagged"] > 0])
 
 
-def flagged_rows(scored: pd.DataFrame, keep: tuple[str, ...] = ()) -> pd.DataFrame:
-    """Every flagged comment with its reasons, most confident first (flagged.csv)."""
-    rows = scored[flags(scored).to_numpy()]
-    rows = rows[[c for c in (*FLAGGED_COLUMNS, *keep) if c in rows.columns]]
-    if "p_spam" in rows:
-        rows = rows.sort_values("p_spam", ascending=False, kind="stable")
+def flagged_rows(
+    scored: pd.DataFrame, keep: tuple[str, ...] = (), fake: bool = False
+) -> pd.DataFrame:
+    """Every flagged comment with its reasons, most confident first; with `fake`, then the
+    coordinated generic comments the fake share also counts, most generic first (flagged.csv:
+    a brand asking for the fake comments wants the bot praise too)."""
+    columns = [c for c in (*FLAGGED_COLUMNS, *keep) if c in scored.columns]
+    spam = _most(scored[flags(scored).to_numpy()][columns], "p_spam")
+    if not (fake and breakdown.has_verdicts(scored)):
+        return spam
+    coordinated = scored["verdict"].astype("string").eq(verdict.COORDINATED).fillna(False)
+    praise = _most(scored[coordinated.to_numpy()][columns], "p_generic")
+    return pd.concat([spam, praise], ignore_index=True) if len(praise) else spam
+
+
+def _most(rows: pd.DataFrame, column: str) -> pd.DataFrame:
+    if column in rows:
+        rows = rows.sort_values(column, ascending=False, kind="stable")
     return rows.reset_index(drop=True)
 
 
-def examples(scored: pd.DataFrame, k: int, chars: int) -> list[dict[str, Any]]:
-    """Up to k flagged comments, one per distinct text, so one bot script cannot fill the list."""
-    rows = flagged_rows(scored.assign(_key=_key(scored)), keep=("_key",))
-    rows = rows.drop_duplicates("_key").head(k).drop(columns="_key")
+def examples(scored: pd.DataFrame, k: int, chars: int, fake: bool = False) -> list[dict[str, Any]]:
+    """Up to k flagged comments (with `fake`, coordinated generic ones too: `_balanced`), one
+    per distinct text, so one bot script cannot fill the list."""
+    rows = flagged_rows(scored.assign(_key=_key(scored)), keep=("_key",), fake=fake)
+    rows = rows.drop_duplicates("_key").drop(columns="_key")
+    praise = rows.get("verdict", pd.Series(dtype="string")).astype("string")
+    praise = praise.eq(verdict.COORDINATED).fillna(False).to_numpy()
+    rows = _balanced(rows, praise, k) if praise.any() else rows.head(k)
     labels = post_labels(scored)
     if labels:
         rows.insert(2, "post_label", rows["post_id"].map(lambda p: labels.get(p, p)))
     if "text" in rows:
         rows["text"] = rows["text"].map(lambda t: _clip(t, chars))
     return records(rows)
+
+
+def _balanced(rows: pd.DataFrame, praise: np.ndarray, k: int) -> pd.DataFrame:
+    """Up to k rows, spam first; at least half coordinated generic where there are enough,
+    so bot praise is shown where it makes most of the fake share. Their verdict reason
+    ("generic text ...; copy-paste: ...") is their reasons."""
+    spam, generic = rows[~praise], rows[praise]
+    n = min(len(generic), max(k - len(spam), k // 2))
+    generic = generic.head(n).assign(reasons=generic["verdict_reason"].head(n))
+    return pd.concat([spam.head(k - n), generic], ignore_index=True)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

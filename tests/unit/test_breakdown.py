@@ -137,3 +137,46 @@ def test_a_scored_file_without_p_spam_or_with_some_verdicts_missing(scored):
     for frame in (scored, scored.drop(columns="p_spam")):
         a = breakdown.fake_columns(frame, "post", RATES).loc["a"]
         assert a["n_fake"] == 30 and a["n_coordinated_added"] == 20
+
+
+def test_flagged_csv_and_audit_evidence_hold_the_coordinated_generic_comments(scored, tmp_path):
+    from pipeline.audit import run_audit
+    from pipeline.campaign import CampaignConfig
+    from pipeline.config import from_dict
+    from pipeline.report.render import build_report
+
+    texts = [f"spam script {i}" for i in range(10)] + [f"so nice wow {i}" for i in range(120)]
+    scored = scored.assign(text=texts, author=[f"u{i}" for i in range(130)],
+                           comment_id=[str(i) for i in range(130)])  # fmt: skip
+    scored["p_generic"] = np.where(scored["verdict"] == "coordinated generic",
+                                   np.linspace(0.7, 0.99, 130), scored["p_generic"])  # fmt: skip
+    why = "generic text (p_generic 0.90); copy-paste: x"
+    scored["verdict_reason"] = np.where(scored["verdict"] == "coordinated generic", why, "")
+    raw = {"campaign": {"name": "Launch"}, "creators": [{"handle": "lena", "posts": ["a"]}]}
+    audit = run_audit(scored, from_dict(CampaignConfig, raw))
+    paths = build_report(scored, tmp_path, audit=audit)
+    flagged = pd.read_csv(paths.flagged, dtype=str)
+    # The fake share counts 30 comments on post a; flagged.csv had only the 10 spam.
+    assert flagged["verdict"].tolist() == ["spam"] * 10 + ["coordinated generic"] * 20
+    praise = flagged["p_generic"].iloc[10:].astype(float)
+    assert praise.is_monotonic_decreasing  # most generic first
+    (lena,) = json.loads(paths.summary.read_text())["audit"]["creators"]
+    examples = lena["evidence"]["examples"]
+    assert len(examples) == 5 and [e["verdict"] for e in examples].count("spam") == 3
+    assert examples[-1]["reasons"].startswith("generic text (p_generic")
+    html = paths.html.read_text()
+    assert "followed by the 20 coordinated generic comments" in html
+    assert "Comments counted as fake" in html
+
+
+def test_without_error_rates_the_note_names_the_raw_share_it_bands(scored):
+    from pipeline.audit import run_audit
+    from pipeline.campaign import CampaignConfig
+    from pipeline.config import from_dict
+
+    raw = {"campaign": {"name": "Launch"}, "creators": [{"handle": "lena", "posts": ["a"]}]}
+    plan = from_dict(CampaignConfig, raw)
+    (fake,) = run_audit(scored, plan).creators
+    (spam,) = run_audit(scored.drop(columns="verdict"), plan).creators
+    assert any("raw fake share (spam + coordinated generic)" in n for n in fake.notes)
+    assert any("raw flagged share" in n for n in spam.notes)

@@ -392,3 +392,19 @@ def test_the_timeline_has_at_most_48_bins_covering_every_comment(lo, span):
     stamps = pd.Series(pd.to_datetime([lo, lo + span / 2, lo + span], unit="s", utc=True))
     h = plots.time_histogram(stamps.dt.strftime("%Y-%m-%dT%H:%M:%SZ"), None)
     assert 1 <= len(h.bins) <= 48 and sum(b.n_all for b in h.bins) == 3
+
+
+def test_how_to_read_names_the_bar_the_error_rates_were_measured_at(tmp_path, report):
+    frame, _, page = report
+    rates = {**MANIFEST["error_rates"]}
+    manifest = {
+        **MANIFEST,
+        "threshold": 0.87,
+        "prevalence": {"threshold": 0.5, "error_rates": rates},
+    }
+    text = build_report(frame, tmp_path, manifest=manifest).html.read_text()
+    # The rates are those at p_spam >= 0.5, not at the flag's 0.87: the page said they were
+    # the flag's ("caught ... of the spam"), which read as the flag missing 6% of spam.
+    assert "at p_spam &ge; 0.50 (a lower bar than the flag's 0.87" in text
+    assert "at or above it" in text and "caught" not in text
+    assert f"at p_spam &ge; {MANIFEST['threshold']:.2f} and corrects" in page  # old manifests
