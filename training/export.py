@@ -261,7 +261,8 @@ TF-IDF baseline are in `docs/evaluation.md`.
   Short generic praise ("wow", "love it") is labelled genuine in both datasets, so the
   spam head does not flag generic bot praise; p_generic plus the copy-paste, repeat and
   burst signals do (the `coordinated generic` verdict).
-- The vocabulary is uncased English WordPiece: most emoji become [UNK] and non-English
+- The vocabulary is uncased English WordPiece. Emoji reach the model as their names (the
+  cleaning spells them out: "🔥" is "fire"; raw, most would be [UNK]); non-English
   comments are scored less reliably.
 - Training data is from 2013-15 music videos and 2023 finance/crypto Instagram posts;
   spam styles drift, so check the error rates on your own labelled sample.
