@@ -17,8 +17,6 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from pipeline.values import parse_flags
-
 COLUMN = "duplicate_record"
 ID_COLUMNS = ("post_id", "comment_id")
 
@@ -44,9 +42,9 @@ def first_rows(digest: np.ndarray) -> np.ndarray:
 
 
 def mask(frame: pd.DataFrame) -> np.ndarray:
-    """True for every record after the first of its comment."""
-    if COLUMN in frame:
-        return parse_flags(frame[COLUMN]).fillna(False).to_numpy(dtype=bool)
+    """True for every record after the first of its comment, found from the ids: a stored
+    `duplicate_record` column is not trusted, since a scored file filtered (its first
+    records gone) or joined with another (both marked first) no longer agrees with it."""
     first = first_rows(digests(frame))
     return first != np.arange(len(first))
 

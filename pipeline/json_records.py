@@ -98,7 +98,7 @@ def page_items(value: object) -> list:
     objects count, in an object with no "text" of its own: a record that carries a list of
     replies is a record, not a page."""
     if isinstance(value, list) and value and all(isinstance(i, dict) for i in value):
-        return value
+        return [record for item in value for record in page_items(item)]  # pages, too
     if isinstance(value, dict) and "text" not in value:
         for key in ("items", "data"):
             items = value.get(key)

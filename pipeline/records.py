@@ -51,12 +51,11 @@ def iter_records(source: Source) -> tuple[list[str] | None, Iterator[Item]]:
 
 def _csv(source: Source) -> tuple[list[str], Iterator[Item]]:
     lines = text_lines(source)
-    first, skipped = next(lines, ""), 0
-    while first and not first.strip("\ufeff \t\r\n"):  # blank lines above the header
-        first, skipped = next(lines, ""), skipped + 1
+    first, skipped = _content(lines, next(lines, ""), 0)  # blank lines above the header
     delimiter = "\t" if source.format == "tsv" else sniff_delimiter(first)
     if excel := EXCEL_SEP.match(first.lstrip("\ufeff")):  # Excel's "sep=;" line names it
-        delimiter, first, skipped = excel[1], next(lines, ""), skipped + 1
+        delimiter = excel[1]
+        first, skipped = _content(lines, next(lines, ""), skipped + 1)
     tape = _Tape(chain([first], lines))
     reader = csv.reader(tape, delimiter=delimiter)
     try:  # a quote opened in the header and never closed reads on up to the field limit
@@ -70,6 +69,13 @@ def _csv(source: Source) -> tuple[list[str], Iterator[Item]]:
     optional = next((i for i, n in enumerate(reversed(names)) if n), len(names))
     rows = _csv_rows(reader, tape, Header(header, optional), source.name, delimiter, skipped)
     return header, rows
+
+
+def _content(lines: Iterator[str], line: str, skipped: int) -> tuple[str, int]:
+    """The first line from `line` on that is not blank, and how many lines were skipped."""
+    while line and not line.strip("\ufeff \t\r\n"):
+        line, skipped = next(lines, ""), skipped + 1
+    return line, skipped
 
 
 @dataclass(frozen=True)

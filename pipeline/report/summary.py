@@ -232,7 +232,7 @@ def _balanced(rows: pd.DataFrame, praise: np.ndarray, k: int) -> pd.DataFrame:
     so bot praise is shown where it makes most of the fake share. Their verdict reason
     ("generic text ...; copy-paste: ...") is their reasons."""
     spam, generic = rows[~praise], rows[praise]
-    n = min(len(generic), max(k - len(spam), k // 2))
+    n = min(len(generic), max(k - len(spam), (k + 1) // 2))
     generic = generic.head(n).assign(reasons=generic["verdict_reason"].head(n))
     return pd.concat([spam.head(k - n), generic], ignore_index=True)
 

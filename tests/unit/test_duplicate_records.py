@@ -131,3 +131,14 @@ def test_a_scored_copy_without_the_column_is_checked_by_its_ids(tmp_path):
     read = io.read_scored(tmp_path / "old.csv")
     assert duplicates.counted(read)[1] == 10
     assert np.flatnonzero(duplicates.mask(read)).tolist() == list(range(len(df) - 10, len(df)))
+
+
+def test_the_ids_decide_not_a_stored_column_that_no_longer_agrees(tmp_path):
+    df = scored_frame()
+    scored = signals.add_signals(_doubled(df, len(df)))  # every comment twice
+    second = scored[scored[duplicates.COLUMN]]  # the second copies alone: their firsts gone
+    assert duplicates.counted(second)[1] == 0
+    joined = pd.concat([df.assign(**{duplicates.COLUMN: False})] * 2, ignore_index=True)
+    assert duplicates.counted(joined)[1] == len(df)  # two scored files, each "first"
+    a = json.loads(build_report(second, tmp_path / "a", generated_at="x").summary.read_text())
+    assert a["overall"]["n"] == len(df) and a["overall"]["n_duplicate_records"] == 0

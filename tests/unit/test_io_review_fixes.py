@@ -278,6 +278,7 @@ def test_nan_in_jsonl_is_a_missing_value_not_the_text_nan(tmp_path):
         ("\ufeff\r\ntext,label\r\nhello,spam\r\n", 3),
         ("sep=;\ntext;label\nhello;spam\n", 3),  # Excel's delimiter line
         ('"sep=|"\ntext|label\nhello|spam\n', 3),
+        ("sep=;\n\ntext;label\nhello;spam\n", 4),  # a blank line after it too
     ],
 )
 def test_the_header_is_found_below_blank_and_excel_sep_lines(tmp_path, content, line):
@@ -329,9 +330,10 @@ def test_a_jsonl_line_holding_an_array_of_objects_gives_its_records(tmp_path):
     assert sink.count == 1 and "an array" in sink.rejects[0].reason  # not records: a reject
 
 
-def test_a_json_array_of_api_pages_gives_the_pages_records(tmp_path):
-    (tmp_path / "pages.json").write_text(json.dumps([_page(0), _page(1)]))
-    df, sink = read_all(tmp_path / "pages.json")
+@pytest.mark.parametrize("name", ["pages.json", "pages.jsonl"])
+def test_a_json_array_of_api_pages_gives_the_pages_records(tmp_path, name):
+    (tmp_path / name).write_text(json.dumps([_page(0), _page(1)]))
+    df, sink = read_all(tmp_path / name)
     singly = pd.concat([read_all(_write(tmp_path, i))[0] for i in range(2)], ignore_index=True)
     assert sink.count == 0 and len(df) == len(singly) > 2
     assert df["text"].tolist() == singly["text"].tolist()
