@@ -72,7 +72,7 @@ def score_ray(
         )
         scored = _scored(ray, chunks, str(Path(model).resolve()), backend, config.batch_size)
         parts = _write_parts(scored, staging / ".scored", summary, on_rows)
-        for i, frame in enumerate(signal_frames(parts, config.signals)):
+        for i, frame in enumerate(summary.counted(signal_frames(parts, config.signals))):
             io.write_table([frame], staging / f"part-{i:05d}.parquet")
         shutil.rmtree(staging / ".scored")
     summary.rows_rejected = rejects.count

@@ -23,7 +23,17 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 
-from pipeline import behaviour, export_signals, io, memory, prefetch, reasons, signals, verdict
+from pipeline import (
+    behaviour,
+    duplicates,
+    export_signals,
+    io,
+    memory,
+    prefetch,
+    reasons,
+    signals,
+    verdict,
+)
 from pipeline import clean as cleaning
 from pipeline.config import ConfigError
 from pipeline.dedup import KeyCache, Planned, RepeatCache, Scorer, clean_frame
@@ -63,6 +73,13 @@ class ScoreSummary:
     distinct_keys: int = 0
     texts_scored: int = 0  # forward-pass inputs: one per distinct dedup key
     resumed_chunks: int = 0
+    duplicate_records: int = 0  # rows that repeat a comment (pipeline.duplicates)
+
+    def counted(self, frames: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        """`frames` as they are, their duplicate records added up on the way."""
+        for frame in frames:
+            self.duplicate_records += int(frame[duplicates.COLUMN].sum())
+            yield frame
 
 
 class Checkpoint:
@@ -210,9 +227,11 @@ def finish(
     output: Path,
     config: signals.SignalsConfig,
     near: export_signals.KeyComponents | None = None,
+    summary: ScoreSummary | None = None,
 ) -> int:
     """Export-wide signals over all parts, then the final file, written atomically."""
-    return io.write_table(signal_frames(checkpoint.parts(), config, near), output)
+    frames = signal_frames(checkpoint.parts(), config, near)
+    return io.write_table(summary.counted(frames) if summary else frames, output)
 
 
 def signal_frames(
@@ -293,7 +312,7 @@ def score_file(
         checkpoint.remove()
         raise
     memory.trim()  # the dedup cache is gone; don't stack the signals' peak on its memory
-    finish(checkpoint, output, config.signals, near)
+    finish(checkpoint, output, config.signals, near, summary)
     checkpoint.remove()
     summary.rows_rejected = rejects.count
     summary.rows_in = summary.rows_scored + summary.rows_rejected

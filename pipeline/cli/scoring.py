@@ -135,9 +135,11 @@ def score(
 
 
 def _summary_line(summary, output: Path) -> str:
+    n = summary.duplicate_records
+    again = f"{n:,} duplicate records, counted once by report and audit; " if n else ""
     return (
-        f"{summary.rows_scored:,} rows scored ({summary.texts_scored:,} distinct texts through the "
-        f"model), {summary.rows_rejected:,} rejected -> {output}"
+        f"{summary.rows_scored:,} rows scored ({again}{summary.texts_scored:,} distinct texts "
+        f"through the model), {summary.rows_rejected:,} rejected -> {output}"
     )
 
 

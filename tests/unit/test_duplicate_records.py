@@ -78,7 +78,8 @@ def test_score_of_overlapping_exports_joined_equals_score_of_one(tmp_path, class
     joined.write_text("".join(_records(range(30)) + _records(range(20, 40))))  # 10 twice
     config = ScoreConfig(chunk_size=16, first_chunk_size=16)  # duplicates in other parts
     score_file(one, tmp_path / "one.parquet", classifier, config=config)
-    score_file(joined, tmp_path / "joined.parquet", classifier, config=config)
+    summary = score_file(joined, tmp_path / "joined.parquet", classifier, config=config)
+    assert summary.duplicate_records == 10  # `score` prints it
     alone = pd.read_parquet(tmp_path / "one.parquet")
     both = pd.read_parquet(tmp_path / "joined.parquet")
     assert (
