@@ -41,12 +41,14 @@ MENTION = re.compile(rf"(?<!\w)[{AT_SIGNS}](\w(?:[\w.\-]*\w)?)")
 # Passthrough columns whose values identify the commenter (Apify's owner.* is the commenter).
 IDENTITY = re.compile(
     r"author|user|owner|commenter|from\.|profile|replies|channel|handle|screen_?name|nick"
-    r"|unique_?id|display_?name|login",
+    r"|unique_?id|display_?name|login|account|(?:^|[._])(?:full_?|first_?|last_?)?name$",
     re.IGNORECASE,
 )
-# ...except counts and flags about the commenter (repliesCount, owner.is_verified).
+# ...except counts and flags about the commenter (repliesCount, reply_count, owner.is_verified);
+# "count" only as a word of the name, so an accountHandle is still a handle.
 NOT_IDENTITY = re.compile(
-    r"(?i:count|verified|private)|(?i:(?:^|[._])(?:is|has)_)|(?:^|[a-z.])(?:is|Is|has|Has)[A-Z]"
+    r"(?:^|[._])(?i:count)|Count|COUNT|(?i:verified|private)|(?i:(?:^|[._])(?:is|has)_)"
+    r"|(?:^|[a-z.])(?:is|Is|has|Has)[A-Z]"
 )
 FLAGS = frozenset({"true", "false"})
 # Columns that never hold a handle: left alone, which also keeps scoring fast.

@@ -21,11 +21,16 @@ _CONTAINERS = ("comments", "data")  # {"replies": {"comments": [...]}} (YouTube)
 
 
 def split(record: Mapping) -> tuple[Mapping, list[Mapping]]:
-    """(the record without its nested replies, the replies); (the record, []) without any."""
-    replies = _reply_list(record.get(KEY))
+    """(the record without its nested replies, the replies); (the record, []) without any.
+    Items of the list that are no objects (a null, a stray string) stay with the parent, so
+    one of them neither hides the replies nor is lost."""
+    items = _reply_list(record.get(KEY))
+    replies = [r for r in items if isinstance(r, Mapping)]
     if not replies:
         return record, []
-    return {k: v for k, v in record.items() if k != KEY}, replies
+    rest = [r for r in items if not isinstance(r, Mapping) and r is not None]
+    parent = {k: v for k, v in record.items() if k != KEY}
+    return ({**parent, KEY: rest} if rest else parent), replies
 
 
 def flat_records(record: Mapping) -> Iterator[tuple[dict[str, str | None], Mapping]]:
@@ -44,12 +49,10 @@ def flat_records(record: Mapping) -> Iterator[tuple[dict[str, str | None], Mappi
             yield child, raw
 
 
-def _reply_list(value: object) -> list[dict]:
+def _reply_list(value: object) -> list:
     if isinstance(value, Mapping):
         value = next((value[k] for k in _CONTAINERS if isinstance(value.get(k), list)), None)
-    if isinstance(value, list) and value and all(isinstance(r, Mapping) for r in value):
-        return value
-    return []
+    return value if isinstance(value, list) else []
 
 
 @cache

@@ -72,13 +72,18 @@ def load_examples(
             "labelled data can not come from standard input: its sha256 goes into the model's"
             " manifest and the evaluation; save it to a file and give that"
         )
+    if len({Path(p).resolve() for p in paths}) < len(paths):
+        raise TrainingDataError(
+            f"a data file is given twice ({', '.join(str(p) for p in paths)}): its rows would"
+            " count twice; give each file once"
+        )
     frames, report = [], {"files": [], "rows_read": 0, "rejected": 0}
     for path in paths:
         frame, rejected = read_labelled(path, mapping, rejects)
         report["files"].append(file_record(path, len(frame) + rejected))
         report["rows_read"] += len(frame)
         report["rejected"] += rejected
-        frames.append(_require_label_column(frame, path))
+        frames.append(_require_label_column(frame, path, rejected))
     rows = pd.concat(frames, ignore_index=True)
     rows = _labelled_rows(rows, report)
     rows["group"] = group_column(rows, group_by)
@@ -87,12 +92,20 @@ def load_examples(
     return examples, report
 
 
-def _require_label_column(frame: pd.DataFrame, path: str | Path) -> pd.DataFrame:
+def _require_label_column(frame: pd.DataFrame, path: str | Path, rejected: int) -> pd.DataFrame:
+    if frame.empty:  # no label column to speak of: say what happened to the rows instead
+        why = (
+            f"all {rejected} records were rejected (the rejects file says why)"
+            if rejected
+            else ("it holds no records")
+        )
+        raise TrainingDataError(f"{path}: no labelled rows: {why}")
     if "label" not in frame or frame["label"].isna().all():
         raise TrainingDataError(
             f"{path}: field 'label': no labels found; training and evaluation need a label"
             " column with values spam/genuine (or 1/0); name yours with --map label=CLASS"
-            " (evaluate) or data.mapping = {label = 'CLASS'} (the training config)"
+            " (evaluate), or data.mapping = {label = 'CLASS'} in the training config"
+            " (on the command line: --data.mapping.label=CLASS)"
         )
     return frame
 
@@ -100,6 +113,8 @@ def _require_label_column(frame: pd.DataFrame, path: str | Path) -> pd.DataFrame
 def _labelled_rows(rows: pd.DataFrame, report: dict[str, Any]) -> pd.DataFrame:
     labelled = rows[rows["label"].notna()].copy()
     report["rows_unlabelled"] = int(len(rows) - len(labelled))
+    if report["rows_unlabelled"]:
+        log.warning("%d rows have no label and are left out", report["rows_unlabelled"])
     unknown = sorted(set(labelled["label"]) - set(LABEL_VALUES))
     if unknown:
         raise TrainingDataError(f"unknown label values {unknown}; use spam or genuine")
@@ -138,6 +153,9 @@ def _clean_and_dedup(rows: pd.DataFrame, report: dict[str, Any]) -> pd.DataFrame
     report["duplicates_merged"] = int((votes["size"] - 1).sum())
     report["conflicting_texts"] = int((votes["nunique"] > 1).sum())
     report["dropped_ties"] = int(len(ties))
+    if report["duplicates_merged"]:
+        log.warning("%d rows repeat the text of another row (after cleaning) and are merged"
+                    " into it", report["duplicates_merged"])  # fmt: skip
     if report["conflicting_texts"]:
         log.warning(
             "%d texts appear with both labels: majority vote kept, %d exact ties dropped",

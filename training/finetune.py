@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from pipeline.artifact import sha256_file
+from pipeline.io import RejectSink
 from pipeline.model import Classifier
 from training.config import TrainConfig
 from training.data import exclude_keys, load_examples
@@ -35,13 +36,17 @@ class PromotionRefused(RuntimeError):
 
 
 def finetune_sets(
-    cfg: TrainConfig, examples: pd.DataFrame, parent: Parent, reference_paths: Any
+    cfg: TrainConfig,
+    examples: pd.DataFrame,
+    parent: Parent,
+    reference_paths: Any,
+    rejects: RejectSink | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """(train, validation, gate, manifest records) of a fine-tune. Nothing of validation or
     the gate trains the child, not even another comment of the same post."""
     fraction, seed = cfg.data.val_fraction, cfg.train.seed
     train, val, gate, random = child_splits(examples, parent.splits, fraction, seed)
-    reference, files = _reference(reference_paths, cfg)
+    reference, files = _reference(reference_paths, cfg, rejects)
     gate, composition = gate_set(gate, val, reference, parent)
     held = pd.concat([val, gate], ignore_index=True)
     unsplit = random | parent.splits.unsplit
@@ -65,11 +70,15 @@ def gate_set(
     return unseen, {**composition, "left_out_parent_trained": len(gate) - len(unseen)}
 
 
-def _reference(reference_paths: Any, cfg: TrainConfig) -> tuple[pd.DataFrame | None, list]:
-    """The --reference examples and their file records (path, sha256, rows) for the manifest."""
+def _reference(
+    reference_paths: Any, cfg: TrainConfig, rejects: RejectSink | None = None
+) -> tuple[pd.DataFrame | None, list]:
+    """The --reference examples and their file records (path, sha256, rows) for the manifest;
+    their rejected records go to `rejects` with the training data's."""
     if not reference_paths:
         return None, []
-    frame, report = load_examples(list(reference_paths), cfg.data.mapping, cfg.data.group_by)
+    mapping, group_by = cfg.data.mapping, cfg.data.group_by
+    frame, report = load_examples(list(reference_paths), mapping, group_by, rejects)
     return frame, report["files"]
 
 
@@ -90,11 +99,11 @@ def exclude_held_out(
 
 
 def held_out_with_reference(
-    val: pd.DataFrame, reference_paths: Any, cfg: TrainConfig
+    val: pd.DataFrame, reference_paths: Any, cfg: TrainConfig, rejects: RejectSink | None = None
 ) -> tuple[pd.DataFrame, list]:
     """Validation split plus reference sets (data no model in this run trains on), and the
     reference files' records."""
-    reference, files = _reference(reference_paths, cfg)
+    reference, files = _reference(reference_paths, cfg, rejects)
     if reference is None:
         return val, files
     return pd.concat([val, exclude_keys(reference, val)], ignore_index=True), files

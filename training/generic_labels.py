@@ -191,10 +191,12 @@ def label_texts(rows: pd.DataFrame, rules: GenericRules) -> pd.DataFrame:
 
 def corpus_rows(paths: list[str | Path], mapping: dict[str, str] | None = None) -> pd.DataFrame:
     """Every row of the corpora (labelled or not), cleaned like training and scoring."""
-    from pipeline.io import read_chunks
+    from pipeline.io import RejectSink, read_chunks
     from pipeline.score import clean_frame
 
-    frames = [clean_frame(f) for p in paths for f in read_chunks(Path(p), mapping=mapping)]
+    # A second read of the training files: their rejects were reported by the first one.
+    frames = [clean_frame(f) for p in paths
+              for f in read_chunks(Path(p), mapping=mapping, rejects=RejectSink())]  # fmt: skip
     return pd.concat(frames, ignore_index=True)
 
 

@@ -81,11 +81,11 @@ def run_training(
     parent = Parent.load(init_from) if init_from is not None else None
     if parent is None:
         train, val = split_grouped(examples, cfg.data.val_fraction, cfg.train.seed)
-        held, extra["reference_data"] = held_out_with_reference(val, reference_paths, cfg)
+        held, extra["reference_data"] = held_out_with_reference(val, reference_paths, cfg, rejects)
         train = exclude_held_out(train, held, "training", unsplit_groups(examples))
         fitted = fit(cfg, train, val)
     else:
-        train, val, gate, found = finetune_sets(cfg, examples, parent, reference_paths)
+        train, val, gate, found = finetune_sets(cfg, examples, parent, reference_paths, rejects)
         report["validation_split"] = (
             f"train / validation / gate, {report['validation_split']}; plus halves of the"
             " parent's held-out rows in validation and the gate"

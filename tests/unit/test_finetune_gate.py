@@ -202,12 +202,18 @@ def test_the_card_says_replayed_only_when_rows_were_replayed():
 
 def test_reference_files_are_recorded(make_config, old, tmp_path):
     from pipeline.artifact import sha256_file
-    from training.train import finetune
+    from pipeline.io import RejectSink
+    from training.train import run_training
 
     _csv(tmp_path / "new.csv", " again", "q")
     reference = _csv(tmp_path / "ref.csv", " seen elsewhere", "r")
-    child = finetune(make_config(overrides=SETTINGS), old, [tmp_path / "new.csv"],
-                     tmp_path / "child", reference_paths=[reference], force=True)  # fmt: skip
+    with reference.open("a") as f:
+        f.write("r-bad,r0,one more,maybe\n")  # an unknown label: a reject of the reference
+    sink = RejectSink()
+    child = run_training(make_config(overrides=SETTINGS), [tmp_path / "new.csv"],
+                         tmp_path / "child", old, True, [reference], sink)  # fmt: skip
+    # The reference file's rejects reach the run's rejects file like the training data's.
+    assert [(Path(r.file).name, r.field) for r in sink.rejects] == [("ref.csv", "label")]
     (record,) = child.manifest["training"]["reference_data"]
     assert record["sha256"] == sha256_file(reference) and record["rows"] > 0
     assert child.manifest["metrics"]["promotion"]["composition"]["reference"] > 0

@@ -189,9 +189,20 @@ def test_handle_columns_of_other_exports_and_fullwidth_mentions():
     )
 
 
+@pytest.mark.parametrize(
+    "name", ["author_accountHandle", "commenter_account", "account", "name", "fullName",
+             "owner.full_name"],
+)  # fmt: skip
+def test_account_and_name_columns_are_pseudonymized(name):
+    # "account" holds "count", which marked it a count about the commenter and kept it.
+    frame = pd.DataFrame({name: pd.array(["Quill_Lurker99"], dtype="string")})
+    assert pseudonymize_frame(frame, KEY)[name][0] == pseudonym("quill_lurker99", KEY)
+
+
 def test_counts_and_flags_about_the_commenter_are_kept():
     kept = {"repliesCount": "3", "owner.is_verified": "false", "ownerIsVerified": "true",
-            "isAuthorChannelOwner": "false", "owner.id": "true"}  # fmt: skip
+            "isAuthorChannelOwner": "false", "owner.id": "true", "reply_count": "2",
+            "accountCount": "1"}  # fmt: skip
     frame = pd.DataFrame({k: pd.array([v], dtype="string") for k, v in kept.items()})
     out = pseudonymize_frame(frame, KEY)
     assert {k: out[k][0] for k in kept} == kept

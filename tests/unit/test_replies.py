@@ -80,3 +80,11 @@ def test_lists_that_are_not_replies_stay_passthrough():
     assert parent == record and found == []
     assert replies.split({"id": "1", "replies": ["a", "b"]})[1] == []  # not objects
     assert "snippet.videoId" in replies.post_keys() and "author" not in replies.post_keys()
+
+
+def test_a_null_or_stray_item_in_the_list_hides_no_reply():
+    record = {"id": "1", "text": "hi", "replies": [{"id": "2", "text": "DM me"}, None, "x"]}
+    parent, found = replies.split(record)
+    assert [r["id"] for r in found] == ["2"]
+    assert parent["replies"] == ["x"]  # kept with the parent, not lost
+    assert replies.split({"id": "1", "replies": [{"id": "2"}, None]})[0] == {"id": "1"}

@@ -128,6 +128,30 @@ def test_load_examples_refuses_unusable_data(tmp_path):
         load_examples([write_csv(tmp_path / "c.csv", few)])
 
 
+def test_unlabelled_and_merged_rows_are_logged_with_counts(tmp_path, labelled_csv, caplog):
+    import logging
+
+    frame = pd.read_csv(labelled_csv)
+    frame.loc[0, "label"] = None
+    frame = pd.concat([frame, frame.iloc[[1]]], ignore_index=True)  # one text twice
+    with caplog.at_level(logging.WARNING, logger="training.data"):
+        _, report = load_examples([write_csv(tmp_path / "x.csv", frame)])
+    assert "1 rows have no label and are left out" in caplog.text
+    assert f"{report['duplicates_merged']} rows repeat the text" in caplog.text
+
+
+def test_a_file_given_twice_or_with_every_record_rejected_is_refused(tmp_path, labelled_csv):
+    with pytest.raises(TrainingDataError, match="given twice"):
+        load_examples([labelled_csv, Path(str(labelled_csv))])
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\nhello,S\nbye,G\n")
+    with pytest.raises(TrainingDataError, match="all 2 records were rejected"):
+        load_examples([bad])
+    (tmp_path / "empty.csv").write_text("text,label\n")
+    with pytest.raises(TrainingDataError, match="holds no records"):
+        load_examples([tmp_path / "empty.csv"])
+
+
 def test_unknown_label_values_are_counted_not_dropped_silently(tmp_path, labelled_csv):
     frame = pd.read_csv(labelled_csv)
     frame.loc[0, "label"] = "maybe"
