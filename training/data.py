@@ -114,7 +114,9 @@ def _labelled_rows(rows: pd.DataFrame, report: dict[str, Any]) -> pd.DataFrame:
     labelled = rows[rows["label"].notna()].copy()
     report["rows_unlabelled"] = int(len(rows) - len(labelled))
     if report["rows_unlabelled"]:
-        log.warning("%d rows have no label and are left out", report["rows_unlabelled"])
+        files = rows.loc[rows["label"].isna(), "source_file"].value_counts()
+        where = ", ".join(f"{Path(f).name}: {n}" for f, n in files.items())
+        log.warning("%d rows have no label and are left out (%s)", len(rows) - len(labelled), where)
     unknown = sorted(set(labelled["label"]) - set(LABEL_VALUES))
     if unknown:
         raise TrainingDataError(f"unknown label values {unknown}; use spam or genuine")
@@ -154,7 +156,7 @@ def _clean_and_dedup(rows: pd.DataFrame, report: dict[str, Any]) -> pd.DataFrame
     report["conflicting_texts"] = int((votes["nunique"] > 1).sum())
     report["dropped_ties"] = int(len(ties))
     if report["duplicates_merged"]:
-        log.warning("%d rows repeat the text of another row (after cleaning) and are merged"
+        log.info("%d rows repeat the text of another row (after cleaning) and are merged"
                     " into it", report["duplicates_merged"])  # fmt: skip
     if report["conflicting_texts"]:
         log.warning(

@@ -134,9 +134,9 @@ def test_unlabelled_and_merged_rows_are_logged_with_counts(tmp_path, labelled_cs
     frame = pd.read_csv(labelled_csv)
     frame.loc[0, "label"] = None
     frame = pd.concat([frame, frame.iloc[[1]]], ignore_index=True)  # one text twice
-    with caplog.at_level(logging.WARNING, logger="training.data"):
+    with caplog.at_level(logging.INFO, logger="training.data"):
         _, report = load_examples([write_csv(tmp_path / "x.csv", frame)])
-    assert "1 rows have no label and are left out" in caplog.text
+    assert "1 rows have no label and are left out" in caplog.text  # a warning: rows dropped
     assert f"{report['duplicates_merged']} rows repeat the text" in caplog.text
 
 
