@@ -15,7 +15,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,10 +34,10 @@ from pipeline import (
     verdict,
 )
 from pipeline import clean as cleaning
+from pipeline.checkpoint import Checkpoint
 from pipeline.config import ConfigError
 from pipeline.dedup import KeyCache, Planned, RepeatCache, Scorer, clean_frame
 
-STATE_FILE = "state.json"
 log = logging.getLogger(__name__)
 _NO_STDIN_RESUME = (
     "--resume needs a file: standard input cannot be checked to be the input of the killed"
@@ -80,58 +79,6 @@ class ScoreSummary:
         for frame in frames:
             self.duplicate_records += int(frame[duplicates.COLUMN].sum())
             yield frame
-
-
-class Checkpoint:
-    """A directory of finished parts plus a state file that says which run they belong to."""
-
-    def __init__(self, output: Path, fingerprint: str) -> None:
-        self.dir = output.with_name(output.name + ".parts")
-        self.fingerprint = fingerprint
-
-    def start(self, resume: bool) -> int:
-        """Number of chunks already done (0 on a fresh start). A checkpoint of another run,
-        or one whose state or parts are damaged, is started afresh, never half reused."""
-        done = self._resumable() if resume else None
-        if done is not None:
-            return done
-        if resume:
-            log.warning(
-                "%s: no usable checkpoint of this run; starting from the beginning", self.dir
-            )
-        shutil.rmtree(self.dir, ignore_errors=True)
-        self.dir.mkdir(parents=True)
-        self._save(0)
-        return 0
-
-    def part(self, index: int) -> Path:
-        return self.dir / f"part-{index:06d}.parquet"
-
-    def commit(self, index: int, frame: pd.DataFrame) -> None:
-        io.write_table([frame], self.part(index))
-        self._save(index + 1)
-
-    def parts(self) -> list[Path]:
-        return sorted(self.dir.glob("part-*.parquet"))
-
-    def remove(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def _resumable(self) -> int | None:
-        """Chunks done by this very run with every part in place; None otherwise."""
-        try:
-            state = json.loads((self.dir / STATE_FILE).read_text())
-            done = state["chunks_done"] if state["fingerprint"] == self.fingerprint else None
-        except (OSError, ValueError, TypeError, KeyError):  # absent, torn or hand-edited
-            return None
-        if not isinstance(done, int) or isinstance(done, bool) or done < 0:
-            return None
-        return done if all(self.part(i).is_file() for i in range(done)) else None
-
-    def _save(self, chunks_done: int) -> None:
-        tmp = self.dir / (STATE_FILE + ".tmp")
-        tmp.write_text(json.dumps({"fingerprint": self.fingerprint, "chunks_done": chunks_done}))
-        tmp.replace(self.dir / STATE_FILE)
 
 
 def run_fingerprint(input_path: str | Path, scorer: Scorer, config: ScoreConfig, mapping) -> str:
