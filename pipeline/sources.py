@@ -125,11 +125,21 @@ def detect_encoding(head: bytes) -> str:
         if head.startswith(bom):
             return encoding
     even, odd = head[0::2].count(0), head[1::2].count(0)
-    if len(head) >= 4 and max(even, odd) > len(head) / 4 and min(even, odd) < len(head) / 40:
+    nuls = max(even, odd) > len(head) / 4 and min(even, odd) < len(head) / 40
+    if len(head) >= 4 and nuls and _utf16_lines(head, big_endian=even > odd):
         return "utf-16-be" if even > odd else "utf-16-le"
     if _is_utf8(head) or _mixed(head.decode("utf-8", "replace")):
         return "utf-8"
     return _guess_legacy(head)
+
+
+def _utf16_lines(head: bytes, big_endian: bool) -> bool:
+    """False when the head has line ends and none is a UTF-16 one (00 0A big-endian, 0A 00
+    little-endian, at a character boundary): stray NULs in a short UTF-8 file, not UTF-16."""
+    ends = [i for i, byte in enumerate(head) if byte == 0x0A]
+    if big_endian:
+        return not ends or any(i % 2 == 1 and head[i - 1] == 0 for i in ends)
+    return not ends or any(i % 2 == 0 and head[i + 1 : i + 2] == b"\x00" for i in ends)
 
 
 def _is_utf8(head: bytes) -> bool:

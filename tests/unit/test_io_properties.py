@@ -88,6 +88,7 @@ LINE = st.one_of(
 
 @SETTINGS
 @given(st.lists(LINE, min_size=1, max_size=12))
+@example(["\x00\x80", "\x000"])  # NULs at even offsets, but a UTF-8 line end: not UTF-16
 def test_jsonl_rows_plus_rejects_equal_nonblank_lines(lines: list[str]) -> None:
     if not any(_has_text(line) for line in lines):
         lines = [*lines, json.dumps({"text": "keep the file from being empty"})]
