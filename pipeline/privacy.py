@@ -41,13 +41,13 @@ MENTION = re.compile(rf"(?<!\w)[{AT_SIGNS}](\w(?:[\w.\-]*\w)?)")
 # Passthrough columns whose values identify the commenter (Apify's owner.* is the commenter).
 IDENTITY = re.compile(
     r"author|user|owner|commenter|from\.|profile|replies|channel|handle|screen_?name|nick"
-    r"|unique_?id|display_?name|login|account|(?:^|[._])(?:full_?|first_?|last_?)?name$",
+    r"|unique_?id|display_?name|login|account|^(?:full_?|first_?|last_?)?name$",
     re.IGNORECASE,
 )
-# ...except counts and flags about the commenter (repliesCount, reply_count, owner.is_verified);
-# "count" only as a word of the name, so an accountHandle is still a handle.
+# ...except counts, kinds and flags about the commenter (repliesCount, followerscount,
+# account_type, owner.is_verified); the "count" in "account" is no count.
 NOT_IDENTITY = re.compile(
-    r"(?:^|[._])(?i:count)|Count|COUNT|(?i:verified|private)|(?i:(?:^|[._])(?:is|has)_)"
+    r"(?i:(?<!ac)count|type$|kind$|verified|private)|(?i:(?:^|[._])(?:is|has)_)"
     r"|(?:^|[a-z.])(?:is|Is|has|Has)[A-Z]"
 )
 FLAGS = frozenset({"true", "false"})

@@ -126,18 +126,24 @@ def detect_encoding(head: bytes) -> str:
             return encoding
     even, odd = head[0::2].count(0), head[1::2].count(0)
     nuls = max(even, odd) > len(head) / 4 and min(even, odd) < len(head) / 40
-    if len(head) >= 4 and nuls and _utf16_lines(head, big_endian=even > odd):
+    if len(head) >= 4 and nuls and _utf16_shaped(head, even, odd):
         return "utf-16-be" if even > odd else "utf-16-le"
     if _is_utf8(head) or _mixed(head.decode("utf-8", "replace")):
         return "utf-8"
     return _guess_legacy(head)
 
 
-def _utf16_lines(head: bytes, big_endian: bool) -> bool:
-    """False when the head has line ends and none is a UTF-16 one (00 0A big-endian, 0A 00
-    little-endian, at a character boundary): stray NULs in a short UTF-8 file, not UTF-16."""
+def _utf16_shaped(head: bytes, even: int, odd: int) -> bool:
+    """NULs in one byte of each pair: UTF-16, unless the head is mostly other bytes and has
+    line ends of which none is a UTF-16 one (00 0A big-endian, 0A 00 little-endian at a
+    character boundary): stray NULs in a short UTF-8 file. A 0A byte inside a character
+    (the emoji U+1F60A) with no line end in the head is still UTF-16 when the text is
+    mostly ASCII-range characters, whose other byte is NUL."""
+    big = even > odd
+    if max(even, odd) >= 0.8 * ((len(head) + 1) // 2):
+        return True
     ends = [i for i, byte in enumerate(head) if byte == 0x0A]
-    if big_endian:
+    if big:
         return not ends or any(i % 2 == 1 and head[i - 1] == 0 for i in ends)
     return not ends or any(i % 2 == 0 and head[i + 1 : i + 2] == b"\x00" for i in ends)
 

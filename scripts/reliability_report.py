@@ -101,8 +101,9 @@ What holds, and where it is enforced:
   or `--pseudonym-key-file`) replaces commenter handles with `user_` + 12 hex digits of
   HMAC-SHA256 right after reading, so no later stage or output holds them: the author column,
   passthrough columns named like a commenter (author, user, owner, handle, screen_name,
-  nickname, uniqueId, display_name, profile, channel, replies, account, name, full_name, ...;
-  counts and flags such as `repliesCount` or `owner.is_verified` are kept) and @mentions in text (also with the
+  nickname, uniqueId, display_name, profile, channel, replies, account, a bare name or full_name,
+  ...; counts, kinds and flags such as `repliesCount`, `account_type` or `owner.is_verified`
+  are kept, and so are other things' names such as `video_name`) and @mentions in text (also with the
   fullwidth ＠). Handles ignore case, so "Music Fan" and "music fan" become one commenter.
   Post owners (the audited creators) are kept; rejected records are written without their
   raw text."""

@@ -361,3 +361,12 @@ def test_youtube_comment_downloader_lines_are_read_one_file_per_video(tmp_path):
     # "2 days ago" as a time: one second shared by a day's comments, a false burst.
     assert df["created_at"].isna().all() and df["time_parsed"].notna().all()
     assert df["post_owner"].isna().all()  # `channel` is the commenter's
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_one_line_utf16_json_with_an_emoji_holding_a_0a_byte_is_utf16(tmp_path, encoding):
+    # 😊 is U+1F60A: a 0A byte inside a character, in a head with no line end at all.
+    records = [{"id": str(i), "text": f"love it 😊 {i}", "username": f"u{i}"} for i in range(20)]
+    (tmp_path / "x.json").write_bytes(json.dumps(records, ensure_ascii=False).encode(encoding))
+    df, sink = read_all(tmp_path / "x.json")
+    assert sink.count == 0 and df["text"].tolist()[:2] == ["love it 😊 0", "love it 😊 1"]

@@ -190,8 +190,8 @@ def test_handle_columns_of_other_exports_and_fullwidth_mentions():
 
 
 @pytest.mark.parametrize(
-    "name", ["author_accountHandle", "commenter_account", "account", "name", "fullName",
-             "owner.full_name"],
+    "name", ["author_accountHandle", "commenter_account", "account", "ACCOUNT_ID", "USER_ACCOUNT",
+             "name", "fullName", "first_name", "owner.full_name"],
 )  # fmt: skip
 def test_account_and_name_columns_are_pseudonymized(name):
     # "account" holds "count", which marked it a count about the commenter and kept it.
@@ -202,7 +202,9 @@ def test_account_and_name_columns_are_pseudonymized(name):
 def test_counts_and_flags_about_the_commenter_are_kept():
     kept = {"repliesCount": "3", "owner.is_verified": "false", "ownerIsVerified": "true",
             "isAuthorChannelOwner": "false", "owner.id": "true", "reply_count": "2",
-            "accountCount": "1"}  # fmt: skip
+            "accountCount": "1", "repliescount": "4", "user.followerscount": "9",
+            "accountType": "business", "video_name": "My pasta recipe", "page_name": "Acme",
+            "place.full_name": "Rome, Italy"}  # fmt: skip
     frame = pd.DataFrame({k: pd.array([v], dtype="string") for k, v in kept.items()})
     out = pseudonymize_frame(frame, KEY)
     assert {k: out[k][0] for k in kept} == kept
