@@ -94,11 +94,9 @@ def load_examples(
 
 def _require_label_column(frame: pd.DataFrame, path: str | Path, rejected: int) -> pd.DataFrame:
     if frame.empty:  # no label column to speak of: say what happened to the rows instead
-        why = (
-            f"all {rejected} records were rejected (the rejects file says why)"
-            if rejected
-            else ("it holds no records")
-        )
+        why = "it holds no records"
+        if rejected:
+            why = f"all {rejected} records were rejected (the rejects file says why)"
         raise TrainingDataError(f"{path}: no labelled rows: {why}")
     if "label" not in frame or frame["label"].isna().all():
         raise TrainingDataError(
@@ -116,7 +114,7 @@ def _labelled_rows(rows: pd.DataFrame, report: dict[str, Any]) -> pd.DataFrame:
     if report["rows_unlabelled"]:
         files = rows.loc[rows["label"].isna(), "source_file"].value_counts()
         where = ", ".join(f"{Path(f).name}: {n}" for f, n in files.items())
-        log.warning("%d rows have no label and are left out (%s)", len(rows) - len(labelled), where)
+        log.warning("%d rows have no label and are left out (%s)", report["rows_unlabelled"], where)
     unknown = sorted(set(labelled["label"]) - set(LABEL_VALUES))
     if unknown:
         raise TrainingDataError(f"unknown label values {unknown}; use spam or genuine")
@@ -156,8 +154,8 @@ def _clean_and_dedup(rows: pd.DataFrame, report: dict[str, Any]) -> pd.DataFrame
     report["conflicting_texts"] = int((votes["nunique"] > 1).sum())
     report["dropped_ties"] = int(len(ties))
     if report["duplicates_merged"]:
-        log.info("%d rows repeat the text of another row (after cleaning) and are merged"
-                    " into it", report["duplicates_merged"])  # fmt: skip
+        merged = report["duplicates_merged"]
+        log.info("%d rows repeat the text of another row (after cleaning), merged into it", merged)
     if report["conflicting_texts"]:
         log.warning(
             "%d texts appear with both labels: majority vote kept, %d exact ties dropped",

@@ -10,7 +10,6 @@ import typer
 from pipeline import duplicates, io
 from pipeline.cli.common import (
     DEFAULT_MODEL,
-    STDERR,
     BackendOpt,
     KeyFileOpt,
     MapOpt,
@@ -20,7 +19,6 @@ from pipeline.cli.common import (
     app,
     pseudonymizer,
     say,
-    terminal_safe,
     user_errors,
 )
 from pipeline.cli.scoring import score
@@ -71,15 +69,15 @@ def report(
     frame = transform(frame) if transform is not None else frame
     manifest = read_manifest(model)
     if mismatched := other_threshold(frame, manifest):
-        STDERR.print(terminal_safe(
+        say(
             f"warning: {mismatched:,} rows' pred_label disagree with p_spam >= "
             f"{manifest['threshold']:.4g}, the threshold of {model}: the file was scored with "
             "another model; pass it with --model, or its error rates correct the wrong flags"
-        ), highlight=False, markup=False)  # fmt: skip
-    for line in duplicates.warnings(int(duplicates.mask(frame).sum())):
-        STDERR.print(terminal_safe(f"warning: {line}"), highlight=False, markup=False)
+        )
     with exclusive(output):
         paths = build_report(frame, output, _groupings(by), manifest, title)
+    for line in duplicates.warnings(paths.duplicate_records):
+        say(f"warning: {line}")
     say(f"report written to {paths.html}")
 
 
@@ -161,5 +159,5 @@ def _judge(input: Path, output: Path, model: Path, plan, settings) -> None:
     lines = [f"warning: {w}" for w in result.warnings]
     lines += [f"{verdict.handle}: {verdict.verdict}" for verdict in result.creators]
     for line in lines:
-        STDERR.print(terminal_safe(line), highlight=False, markup=False)
+        say(line)
     say(f"audit report written to {paths.html}")

@@ -43,6 +43,7 @@ class ReportPaths:
     summary: Path
     flagged: Path
     groups: Mapping[str, Path]  # "post" -> out_dir/groups_post.csv, ...
+    duplicate_records: int = 0  # rows left out as repeats of a comment (pipeline.duplicates)
 
 
 def build_report(
@@ -67,7 +68,8 @@ def build_report(
     data["skipped_groupings"] = {b: skip_reason(b) for b in by if b not in tables}
     data["overall"]["n_duplicate_records"] = n_duplicates
     groups = {name: out / f"groups_{name}.csv" for name in tables}
-    paths = ReportPaths(out, out / "report.html", out / "summary.json", out / "flagged.csv", groups)
+    files = (out / "report.html", out / "summary.json", out / "flagged.csv")
+    paths = ReportPaths(out, *files, groups, n_duplicates)
     for name, table in tables.items():
         io.write_table([table], groups[name])
     for name in set(GROUP_KEYS) - set(tables):  # an earlier run's, now not current
